@@ -1,0 +1,388 @@
+"""Document-term matrices built from already tokenized units.
+
+:func:`build_features` turns the table returned by :func:`policystudy.tokenize`
+into a unit x term count matrix and the matching TF-IDF matrix. Tokens are
+never recomputed here: scikit-learn's vectorizers receive the token lists
+through an identity analyzer, so the segmentation, lexicon and stopword
+choices made in ``tokenize`` are the only ones that shape the vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import (
+    CountVectorizer,
+    TfidfTransformer,
+    TfidfVectorizer,
+)
+
+__all__ = ["Features", "build_features", "identity_analyzer"]
+
+# Dense tables beyond this many cells are refused by Features.to_frame.
+_MAX_DENSE_CELLS = 50_000_000
+
+
+def identity_analyzer(tokens: Sequence[str]) -> list[str]:
+    """Return pre-tokenized input unchanged (the vectorizers' analyzer).
+
+    A named module-level function rather than a lambda, so that fitted
+    vectorizers and :class:`Features` objects can be pickled (joblib,
+    multiprocessing, caching).
+    """
+    return list(tokens)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Features:
+    """Unit x term matrices sharing one vocabulary.
+
+    Row ``i`` of :attr:`counts` and :attr:`tfidf` is row ``i`` of
+    :attr:`units`; column ``j`` is term ``vocabulary[j]``.
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        Unit metadata (every column of the tokenized table except ``tokens``)
+        for the kept units, index reset to ``0..n-1``, plus ``n_vocab_tokens``:
+        the number of the unit's tokens that are in the vocabulary.
+    counts : scipy.sparse.csr_matrix of int64
+        Raw term counts.
+    tfidf : scipy.sparse.csr_matrix of float64
+        TF-IDF weights derived from :attr:`counts` by
+        :class:`~sklearn.feature_extraction.text.TfidfTransformer`.
+    vocabulary : numpy.ndarray of str
+        Terms in column order (sorted).
+    params : dict
+        The arguments of :func:`build_features` that produced this object.
+    vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        Fitted on the kept units with this vocabulary and identity analyzer;
+        ``vectorizer_.transform(list_of_token_lists)`` places new units in the
+        same TF-IDF space (same idf weights).
+    dropped_ : dict
+        What the filters removed: ``n_input`` (units received), ``n_headings``
+        (heading units excluded), ``n_empty`` (units left without any
+        in-vocabulary token), ``n_kept``.
+    dropped_units_ : pandas.DataFrame
+        One row per removed unit: ``doc_id``, ``unit_id``, ``reason``
+        (``"heading"`` or ``"empty"``), ``n_tokens`` (tokens before the
+        vocabulary filter). Columns absent from the input are omitted.
+    """
+
+    units: pd.DataFrame
+    counts: sp.csr_matrix
+    tfidf: sp.csr_matrix
+    vocabulary: np.ndarray
+    params: dict[str, Any]
+    vectorizer_: TfidfVectorizer
+    dropped_: dict[str, int] = field(default_factory=dict)
+    dropped_units_: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_units(self) -> int:
+        """Number of rows (kept units)."""
+        return int(self.counts.shape[0])
+
+    @property
+    def n_terms(self) -> int:
+        """Number of columns (vocabulary size)."""
+        return int(self.counts.shape[1])
+
+    def __repr__(self) -> str:
+        d = self.dropped_
+        return (
+            f"Features(n_units={self.n_units}, n_terms={self.n_terms}, "
+            f"nnz={self.counts.nnz}, dropped_headings={d.get('n_headings', 0)}, "
+            f"dropped_empty={d.get('n_empty', 0)}, min_df={self.params.get('min_df')!r}, "
+            f"max_df={self.params.get('max_df')!r})"
+        )
+
+    def _matrix(self, kind: str) -> sp.csr_matrix:
+        if kind == "counts":
+            return self.counts
+        if kind == "tfidf":
+            return self.tfidf
+        raise ValueError(f"kind must be 'counts' or 'tfidf', got {kind!r}")
+
+    def to_frame(self, kind: Literal["tfidf", "counts"] = "tfidf") -> pd.DataFrame:
+        """Return one matrix as a dense DataFrame (for small corpora).
+
+        Parameters
+        ----------
+        kind : {"tfidf", "counts"}
+            Which matrix to densify.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``unit_id`` (or the row number when the units have no
+            ``unit_id`` column), columns the terms (column index named
+            ``term``).
+        """
+        matrix = self._matrix(kind)
+        n_cells = matrix.shape[0] * matrix.shape[1]
+        if n_cells > _MAX_DENSE_CELLS:
+            raise ValueError(
+                f"to_frame would create {n_cells:,} cells; use the sparse "
+                f"Features.{kind} matrix for a corpus this large"
+            )
+        if "unit_id" in self.units.columns:
+            index = pd.Index(self.units["unit_id"], name="unit_id")
+        else:
+            index = pd.RangeIndex(self.n_units, name="row")
+        columns = pd.Index(self.vocabulary, name="term")
+        return pd.DataFrame(matrix.toarray(), index=index, columns=columns)
+
+    def doc_term(
+        self,
+        by: str | Sequence[str] = "doc_id",
+        kind: Literal["counts", "tfidf"] = "counts",
+        *,
+        sparse: bool = False,
+    ) -> pd.DataFrame | tuple[sp.csr_matrix, pd.Index]:
+        """Sum the unit rows within groups of units.
+
+        Parameters
+        ----------
+        by : str or sequence of str, default "doc_id"
+            Unit metadata column(s) defining the groups (e.g. ``"doc_id"``,
+            ``"city"``, ``["doc_id", "section"]``).
+        kind : {"counts", "tfidf"}, default "counts"
+            Matrix whose rows are summed. Summed counts are the group's term
+            frequencies; summed TF-IDF rows are a sum of unit-normalised
+            vectors (each unit contributes equally), not a TF-IDF of the group.
+        sparse : bool, default False
+            Return ``(csr_matrix, group_index)`` instead of a dense DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame or (scipy.sparse.csr_matrix, pandas.Index)
+            One row per group, sorted by group label; columns the terms.
+        """
+        matrix = self._matrix(kind)
+        keys = [by] if isinstance(by, str) else list(by)
+        if not keys:
+            raise ValueError("by must name at least one units column")
+        missing = [k for k in keys if k not in self.units.columns]
+        if missing:
+            raise KeyError(
+                f"doc_term: units column(s) {missing} not found; available: "
+                f"{list(self.units.columns)}"
+            )
+        for key in keys:
+            if self.units[key].isna().any():
+                raise ValueError(
+                    f"doc_term: units column {key!r} has missing values; fill them before grouping"
+                )
+        grouped = self.units.groupby(keys[0] if len(keys) == 1 else keys, sort=True)
+        codes = grouped.ngroup().to_numpy()
+        n_groups = grouped.ngroups
+        indicator = sp.csr_matrix(
+            (np.ones(self.n_units, dtype=matrix.dtype), (codes, np.arange(self.n_units))),
+            shape=(n_groups, self.n_units),
+        )
+        summed = (indicator @ matrix).tocsr()
+        # size() is indexed by the group labels in ngroup() order.
+        index = grouped.size().index
+        if sparse:
+            return summed, index
+        columns = pd.Index(self.vocabulary, name="term")
+        return pd.DataFrame(summed.toarray(), index=index, columns=columns)
+
+
+def _check_tokens(tokens: pd.DataFrame) -> None:
+    if not isinstance(tokens, pd.DataFrame):
+        raise TypeError(
+            f"build_features expects the DataFrame returned by tokenize(), got "
+            f"{type(tokens).__name__}"
+        )
+    if "tokens" not in tokens.columns:
+        raise ValueError(
+            "build_features: column 'tokens' not found; pass the table returned "
+            f"by policystudy.tokenize() (columns: {list(tokens.columns)})"
+        )
+    for pos, value in enumerate(tokens["tokens"]):
+        if not isinstance(value, (list, tuple, np.ndarray)) or not all(
+            isinstance(t, str) for t in value
+        ):
+            where = (
+                f"unit_id {tokens['unit_id'].iloc[pos]!r}"
+                if "unit_id" in tokens.columns
+                else f"row {pos}"
+            )
+            raise ValueError(
+                f"build_features: column 'tokens' at {where} is not a list of "
+                f"str (got {type(value).__name__})"
+            )
+
+
+def build_features(
+    tokens: pd.DataFrame,
+    *,
+    min_df: int | float = 2,
+    max_df: int | float = 0.5,
+    sublinear_tf: bool = True,
+    include_headings: bool = False,
+    max_features: int | None = None,
+    norm: Literal["l1", "l2"] | None = "l2",
+    drop_empty: bool = True,
+) -> Features:
+    """Build unit x term count and TF-IDF matrices from tokenized units.
+
+    Parameters
+    ----------
+    tokens : pandas.DataFrame
+        Output of :func:`policystudy.tokenize`: a ``tokens`` column (list of
+        str per unit) plus unit metadata. It is not modified.
+    min_df : int or float, default 2
+        Drop terms occurring in fewer units than this, with scikit-learn's
+        semantics: an int is a number of units, a float in [0, 1] a proportion
+        of units. The default 2 removes hapaxes, which cannot co-occur and
+        only add noise to topics and similarities, while keeping the rare
+        local terms (place names, slogans) that distinguish documents.
+    max_df : int or float, default 0.5
+        Drop terms occurring in more units than this (same semantics). The
+        default 0.5 removes words present in over half of all units: in
+        policy prose these are the boilerplate verbs and nouns (推进, 建设,
+        ...) that survive stopword lists and would otherwise dominate every
+        topic.
+    sublinear_tf : bool, default True
+        Use ``1 + log(tf)`` in TF-IDF so that a term repeated within one
+        long unit does not outweigh its presence elsewhere.
+    include_headings : bool, default False
+        Keep heading units (``is_heading``). Headings are excluded by
+        default because they repeat the content of their section in a few
+        words and would double-count its terms.
+    max_features : int or None, default None
+        Keep only the most frequent terms (scikit-learn semantics).
+    norm : {"l2", "l1"} or None, default "l2"
+        Row normalisation of the TF-IDF matrix.
+    drop_empty : bool, default True
+        Drop units with no in-vocabulary token. Such rows carry no
+        information for topics or similarities (their cosine similarity is
+        undefined); set to False to keep them as all-zero rows.
+
+    Returns
+    -------
+    Features
+        See :class:`Features`. ``dropped_`` reports how many units each
+        filter removed.
+
+    Notes
+    -----
+    The vocabulary (min_df, max_df, max_features) is fitted once, with a
+    :class:`~sklearn.feature_extraction.text.CountVectorizer`, on all units
+    that survive the heading filter, so proportions refer to those units.
+    Units that end up empty are removed afterwards; the idf weights are then
+    computed by :class:`~sklearn.feature_extraction.text.TfidfTransformer`
+    (smoothed idf) from the kept units' counts, so counts and TF-IDF share
+    rows and columns exactly.
+    """
+    _check_tokens(tokens)
+    params = {
+        "min_df": min_df,
+        "max_df": max_df,
+        "sublinear_tf": sublinear_tf,
+        "include_headings": include_headings,
+        "max_features": max_features,
+        "norm": norm,
+        "drop_empty": drop_empty,
+    }
+    table = tokens.reset_index(drop=True)
+    n_input = len(table)
+
+    if include_headings:
+        heading_mask = np.zeros(n_input, dtype=bool)
+    else:
+        if "is_heading" not in table.columns:
+            raise ValueError(
+                "build_features: column 'is_heading' not found; it is needed to "
+                "exclude headings (pass include_headings=True to keep all units)"
+            )
+        heading_mask = table["is_heading"].fillna(False).to_numpy(dtype=bool)
+    body = table.loc[~heading_mask].reset_index(drop=True)
+    if body.empty:
+        raise ValueError("build_features: no units left after excluding headings")
+
+    counter = CountVectorizer(
+        analyzer=identity_analyzer,
+        lowercase=False,
+        token_pattern=None,
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+        dtype=np.int64,
+    )
+    try:
+        counts = counter.fit_transform(body["tokens"]).tocsr()
+    except ValueError as exc:
+        raise ValueError(
+            f"build_features(min_df={min_df!r}, max_df={max_df!r}) on {len(body)} units: {exc}"
+        ) from exc
+    vocabulary = counter.get_feature_names_out().astype(str)
+
+    n_vocab_tokens = np.asarray(counts.sum(axis=1)).ravel()
+    empty_mask = n_vocab_tokens == 0 if drop_empty else np.zeros(len(body), dtype=bool)
+    if empty_mask.all():
+        raise ValueError("build_features: every unit is empty after the vocabulary filter")
+    keep = np.flatnonzero(~empty_mask)
+    counts = counts[keep].tocsr()
+    counts.sort_indices()
+
+    transformer = TfidfTransformer(
+        norm=norm, use_idf=True, smooth_idf=True, sublinear_tf=sublinear_tf
+    )
+    tfidf = transformer.fit_transform(counts).astype(np.float64).tocsr()
+    tfidf.sort_indices()
+
+    kept_tokens = body["tokens"].iloc[keep]
+    # A fixed vocabulary reproduces exactly the columns and idf chosen above.
+    vectorizer = TfidfVectorizer(
+        analyzer=identity_analyzer,
+        lowercase=False,
+        token_pattern=None,
+        vocabulary=list(vocabulary),
+        norm=norm,
+        use_idf=True,
+        smooth_idf=True,
+        sublinear_tf=sublinear_tf,
+        dtype=np.float64,
+    ).fit(kept_tokens)
+
+    units = body.iloc[keep].drop(columns=["tokens"]).reset_index(drop=True)
+    units["n_vocab_tokens"] = n_vocab_tokens[keep].astype(np.int64)
+
+    removed = pd.concat(
+        [
+            table.loc[heading_mask].assign(reason="heading"),
+            body.loc[empty_mask].assign(reason="empty"),
+        ],
+        ignore_index=True,
+    )
+    removed_cols = [c for c in ("doc_id", "unit_id", "reason", "n_tokens") if c in removed.columns]
+    if "n_tokens" not in removed.columns:
+        removed["n_tokens"] = removed["tokens"].map(len).astype(np.int64)
+        removed_cols.append("n_tokens")
+    dropped_units = removed[removed_cols].reset_index(drop=True)
+
+    dropped = {
+        "n_input": int(n_input),
+        "n_headings": int(heading_mask.sum()),
+        "n_empty": int(empty_mask.sum()),
+        "n_kept": int(len(keep)),
+    }
+    return Features(
+        units=units,
+        counts=counts,
+        tfidf=tfidf,
+        vocabulary=vocabulary,
+        params=params,
+        vectorizer_=vectorizer,
+        dropped_=dropped,
+        dropped_units_=dropped_units,
+    )

@@ -1,0 +1,121 @@
+"""Cleaning rules, each on real lines of the bundled corpus."""
+
+from __future__ import annotations
+
+import doctest
+import re
+
+import pytest
+
+from policystudy import clean
+from policystudy.clean import clean_text, normalize_punctuation, normalize_width
+from policystudy.load import detect_script
+
+
+def test_doctests_pass() -> None:
+    result = doctest.testmod(clean)
+    assert result.attempted > 10 and result.failed == 0
+
+
+def _raw(docs, doc_id: str) -> str:
+    return docs.set_index("doc_id").loc[doc_id, "raw_text"]
+
+
+def test_page_marker_removed(docs) -> None:
+    raw = _raw(docs, "quanzhou-2024-reform-decision")
+    assert "(上接第三版)" in raw
+    assert "上接第三版" not in clean_text(raw).text
+
+
+def test_rejoins_sentence_broken_by_layout(docs) -> None:
+    raw = _raw(docs, "quanzhou-2024-reform-decision")
+    assert re.search(r"全面贯彻实\n+施宪法", raw)
+    text = clean_text(raw).text
+    assert "全面贯彻实施宪法" in text
+    assert "新闻宣传和网络舆论一体化管理" in text
+    # headings are never glued to the item that follows them
+    assert re.search(r"^八、探索泉州融合发展新路.*示范区建设$", text, flags=re.M)
+
+
+def test_wenzhou_header_footer_removed(docs) -> None:
+    raw, _, _ = detect_script(_raw(docs, "wenzhou-2020-governance-decision"))
+    result = clean_text(raw)
+    rules = [r["rule"] for r in result.removed]
+    assert rules.count("contact_footer") == sum(
+        1
+        for line in raw.splitlines()
+        if re.match(r"^(电话|微信公众号|电子信箱):|^\d+@|欢迎关注", line)
+    )
+    assert "source_header" in rules and "copyright_footer" in rules and "inline_source" in rules
+    for gone in ("来源:中国网", "65363816", "qq.com", "Copyright", "版权所有", "温州发布"):
+        assert gone not in result.text
+    assert result.text.endswith("确保中央及省市委推进治理现代化的各项重大决策部署落地见效。")
+
+
+def test_news_wrapper_removed(docs) -> None:
+    result = clean_text(_raw(docs, "quanzhou-2025-plenum-resolution"))
+    rules = {r["rule"] for r in result.removed}
+    assert {"news_lead", "video_notice", "credit_line"} <= rules
+    for gone in ("视频", "记者", "通讯员", "一审", "三审", "今天(22日)"):
+        assert gone not in result.text
+    assert result.text.splitlines()[0].startswith(
+        "中国共产党泉州市第十三届委员会第九次全体会议决议"
+    )
+
+
+def test_metadata_table_and_pipes_removed(docs) -> None:
+    result = clean_text(_raw(docs, "taizhou-2021-common-prosperity-plan"))
+    assert "|" not in result.text
+    assert "索引号" not in result.text and "成文日期" not in result.text
+    # the title inside the table is content and stays
+    assert result.text.splitlines()[0] == "台州高质量发展建设共同富裕先行市行动方案(2021-2025年)"
+
+
+def test_layout_spaces_inside_words_joined(docs) -> None:
+    text = clean_text(_raw(docs, "taizhou-2021-common-prosperity-plan")).text
+    for word in ("收入分配格局", "基本形成", "死亡率"):
+        assert word in text
+    assert "三、做强现代产业造富 现代产业是" in text  # structural space kept
+
+
+def test_every_content_sentence_kept(docs) -> None:
+    """Every sentence of the decoded text survives unless a recorded rule removed it."""
+    for doc in docs.itertuples():
+        converted, _, _ = detect_script(doc.raw_text)
+        result = clean_text(converted)
+        removed = [re.sub(r"[\s|]", "", r["text"]) for r in result.removed if r["n_chars"]]
+        kept = re.sub(r"\s", "", result.text)
+        source = normalize_punctuation(normalize_width(converted))
+        for sentence in re.split(r"[。\n]", re.sub(r"[ \t|]", "", source)):
+            if len(_han(sentence)) < 8 or any(sentence in r or r in sentence for r in removed):
+                continue
+            assert sentence in kept, (doc.doc_id, sentence)
+
+
+def _han(s: str) -> str:
+    return "".join(re.findall(r"[\u4e00-\u9fff]", s))
+
+
+def test_content_lines_not_removed_by_boilerplate_patterns() -> None:
+    # Long lines mentioning a phone service or copyright are content, not footers.
+    line = "完善12345政务服务便民热线电话:全面推行版权所有者权益保护机制,加快建设知识产权强市。" * 2
+    assert clean_text(line).text == line
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("（２９）完善机制，推进。", "(29)完善机制,推进。"),
+        ("a\u3000b", "a b"),
+    ],
+)
+def test_normalize_width(text: str, expected: str) -> None:
+    assert normalize_width(text) == expected
+
+
+def test_custom_rules_are_respected(docs) -> None:
+    raw = _raw(docs, "quanzhou-2025-plenum-resolution")
+    kept_credits = clean_text(
+        raw, line_rules=[r for r in clean.DEFAULT_LINE_RULES if r.name != "credit_line"]
+    )
+    assert "本台记者" in kept_credits.text

@@ -1,0 +1,64 @@
+"""The command line: corpus summary and cache commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from policystudy.cli import corpus_summary, main
+
+
+def test_corpus_prints_five_documents(docs, capsys) -> None:
+    assert main(["corpus"]) == 0
+    out = capsys.readouterr().out
+    for doc_id in docs["doc_id"]:
+        assert doc_id in out
+    assert out.splitlines()[0].split() == [
+        "doc_id",
+        "city",
+        "doc_type",
+        "year",
+        "script",
+        "chars",
+        "units",
+        "removed_chars",
+    ]
+
+
+def test_corpus_summary_counts(docs, units) -> None:
+    table = corpus_summary(docs, units)
+    assert table["units"].sum() == len(units)
+    assert (table["chars"] == docs["text"].str.len()).all()
+    assert table.set_index("doc_id").loc["wenzhou-2020-governance-decision", "removed_chars"] > 200
+
+
+def test_corpus_csv_is_byte_identical(capsys) -> None:
+    main(["corpus", "--csv"])
+    first = capsys.readouterr().out
+    main(["corpus", "--csv"])
+    assert capsys.readouterr().out == first
+
+
+def test_bad_source_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.txt").write_bytes(b"")
+    assert main(["corpus", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "a.txt" in err and "empty" in err
+
+
+def test_cache_commands(tmp_path: Path, capsys) -> None:
+    from policystudy.cache import TokenCache
+
+    TokenCache(tmp_path).put_many({"k": ["词"]})
+    assert main(["cache", "--info", "--dir", str(tmp_path)]) == 0
+    assert "entries:  1" in capsys.readouterr().out
+    assert main(["cache", "--clear", "--dir", str(tmp_path)]) == 0
+    assert "removed 1" in capsys.readouterr().out
+
+
+def test_console_script_installed() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "policystudy.cli", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout.startswith("policystudy ")

@@ -1,0 +1,426 @@
+"""Tests for policystudy.plots: figures, bundled CJK font, reproducible export."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import unicodedata
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: the library never picks a backend
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+
+from policystudy import plots  # noqa: E402
+
+CITIES = ["quanzhou", "taizhou", "wenzhou"]
+LABELS = {0: "共同富裕/收入/群体", 1: "市域治理/社会/基层", 2: "最多跑一次/改革/服务"}
+DOCS = [
+    "quanzhou-2024-reform-decision",
+    "wenzhou-2020-governance-decision",
+    "licheng-2023-work-report",
+    "taizhou-2021-common-prosperity-plan",
+]
+
+
+# --------------------------------------------------------------------------- fixtures
+# Shaped exactly like the compare/topics tables; values are made up, terms are
+# from the bundled corpus.
+
+
+@pytest.fixture
+def prevalence_table() -> pd.DataFrame:
+    shares = {
+        "quanzhou": [0.22, 0.31, 0.47],
+        "taizhou": [0.61, 0.14, 0.25],
+        "wenzhou": [0.09, 0.58, 0.33],
+    }
+    kinds = {
+        "quanzhou": "bootstrap_documents",
+        "taizhou": "within_document_units",
+        "wenzhou": "within_document_units",
+    }
+    rows = []
+    for city in CITIES:
+        for topic, share in enumerate(shares[city]):
+            rows.append(
+                {
+                    "city": city,
+                    "topic": topic,
+                    "label": LABELS[topic],
+                    "share": share,
+                    "diff_from_rest": share - 1 / 3,
+                    "share_rest": 1 / 3,
+                    "ci_low": share - 0.05,
+                    "ci_high": share + 0.07,
+                    "n_docs": 3 if city == "quanzhou" else 1,
+                    "n_units": 40,
+                    "n_units_empty": 0,
+                    "interval": kinds[city],
+                    "level": 0.95,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def topic_terms_table() -> pd.DataFrame:
+    terms = {
+        0: ["共同富裕", "收入", "群体", "高质量发展", "分配"],
+        1: ["市域治理", "社会", "基层", "平安", "网格"],
+        2: ["最多跑一次", "改革", "服务", "营商环境", "晋江经验"],
+    }
+    rows = [
+        {"topic": t, "rank": r + 1, "term": term, "weight": round(1.0 / (r + 1) + 0.1 * t, 4)}
+        for t, words in terms.items()
+        for r, term in enumerate(words)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def keyness_table() -> pd.DataFrame:
+    terms = ["晋江经验", "营商环境", "两岸", "市域治理", "共同富裕", "最多跑一次", "改革"]
+    g2 = [41.2, 18.5, 12.0, -25.3, -30.1, -3.2, 0.4]
+    rows = []
+    for i, (term, value) in enumerate(zip(terms, g2, strict=True)):
+        rows.append(
+            {
+                "group": "quanzhou",
+                "term": term,
+                "count_group": 10 + i,
+                "count_rest": 5 + i,
+                "freq_group_per_10k": 12.5,
+                "freq_rest_per_10k": 3.1,
+                "g2": value,
+                "chi2": abs(value),
+                "p_value": 0.001 if abs(value) > 5 else 0.3,
+                "p_adj": 0.004 if abs(value) > 5 else 0.9,
+                "log_ratio": np.sign(value) * (1 + i / 10),
+                "n_docs_group": 3,
+                "n_units_group": 120,
+                "rank": i + 1,
+            }
+        )
+    other = dict(rows[0], group="wenzhou", term="市域治理", g2=25.3, log_ratio=1.5)
+    return pd.DataFrame([*rows, other])
+
+
+@pytest.fixture
+def similarity_table() -> pd.DataFrame:
+    labels = [f"{DOCS[0]}|八、构建高水平社会主义市场经济体制", f"{DOCS[1]}|市域治理", *DOCS[2:]]
+    values = np.array(
+        [
+            [1.0, 0.2134, 0.3301, 0.1875],
+            [0.2134, 1.0, 0.1502, 0.2411],
+            [0.3301, 0.1502, 1.0, 0.2968],
+            [0.1875, 0.2411, 0.2968, 1.0],
+        ]
+    )
+    return pd.DataFrame(values, index=labels, columns=labels)
+
+
+@pytest.fixture
+def select_k_table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "k": [4, 6, 8, 10],
+            "method": "nmf",
+            "coherence_npmi": [0.0812, 0.1033, 0.0951, 0.0724],
+            "stability_restarts": [0.71, 0.78, 0.66, 0.59],
+            "stability_restarts_sd": [0.05, 0.04, 0.07, 0.08],
+            "stability_subsamples": [0.62, 0.7, 0.6, 0.51],
+            "stability_subsamples_sd": [0.06, np.nan, 0.05, 0.09],
+            "n_runs": 5,
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def _strict_and_tidy():
+    """Every warning (e.g. a missing glyph) fails; figures are closed afterwards."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+    plt.close("all")
+
+
+@pytest.fixture
+def all_figures(
+    prevalence_table, topic_terms_table, keyness_table, similarity_table, select_k_table
+) -> dict[str, Figure]:
+    return {
+        "topic_heatmap": plots.topic_heatmap(prevalence_table),
+        "prevalence_intervals": plots.prevalence_intervals(prevalence_table),
+        "top_terms": plots.top_terms(topic_terms_table, n=5, labels=LABELS),
+        "keyness_bars": plots.keyness_bars(keyness_table, group="quanzhou", n=3),
+        "similarity_matrix": plots.similarity_matrix(similarity_table),
+        "k_selection": plots.k_selection(select_k_table),
+    }
+
+
+def _texts(fig: Figure) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def _has_han(s: str) -> bool:
+    return any(unicodedata.name(ch, "").startswith("CJK UNIFIED") for ch in s)
+
+
+# --------------------------------------------------------------------------- font
+
+
+def test_bundled_font_is_static_truetype_with_licence():
+    assert plots.FONT_PATH.is_file()
+    assert (plots.FONT_PATH.parent / "OFL.txt").is_file()
+    font = matplotlib.ft2font.FT2Font(str(plots.FONT_PATH))
+    assert font.family_name == plots.FONT_FAMILY
+    assert font.style_name == "Regular"
+    head = plots.FONT_PATH.read_bytes()[:12 + 16 * 40]
+    assert head[:4] == b"\x00\x01\x00\x00"  # TrueType outlines, not CFF ("OTTO")
+    assert b"glyf" in head and b"fvar" not in head  # static, not variable
+    # Full GB2312 level-1 and level-2 hanzi: users plot their own corpora.
+    hanzi = [
+        bytes([b1, b2]).decode("gb2312")
+        for b1 in range(0xB0, 0xF8)
+        for b2 in range(0xA1, 0xFF)
+        if not (b1 == 0xD7 and b2 > 0xF9)
+    ]
+    cmap = font.get_charmap()
+    assert len(hanzi) == 6763
+    assert all(ord(ch) in cmap for ch in hanzi)
+
+
+def test_use_cjk_font_sets_rcparams_and_is_idempotent():
+    family = plots.use_cjk_font()
+    n_entries = len(font_manager.fontManager.ttflist)
+    assert plots.use_cjk_font() == family == "Noto Sans SC"
+    assert len(font_manager.fontManager.ttflist) == n_entries
+    rc = matplotlib.rcParams
+    assert rc["font.sans-serif"][0] == family
+    assert rc["font.sans-serif"].count(family) == 1
+    assert rc["font.family"] == ["sans-serif"]
+    assert rc["axes.unicode_minus"] is False
+    assert rc["pdf.fonttype"] == 42 and rc["ps.fonttype"] == 42
+    assert rc["svg.fonttype"] == "path"
+    resolved = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    assert resolved == str(plots.FONT_PATH)
+
+
+def test_every_plot_renders_chinese_with_the_bundled_font(all_figures):
+    for name, fig in all_figures.items():
+        assert isinstance(fig, Figure), name
+        fig.canvas.draw()  # glyphs are looked up here: a missing one would warn
+        chinese = [t for t in _texts(fig) if _has_han(t.get_text())]
+        assert chinese, f"{name} shows no Chinese text"
+        for text in chinese:
+            path = font_manager.findfont(text.get_fontproperties())
+            assert path == str(plots.FONT_PATH), (name, text.get_text(), path)
+
+
+def test_font_is_reapplied_after_rc_reset(prevalence_table):
+    plots.use_cjk_font()
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        assert matplotlib.rcParams["font.sans-serif"][0] != plots.FONT_FAMILY
+        fig = plots.topic_heatmap(prevalence_table)
+        fig.canvas.draw()
+        assert matplotlib.rcParams["font.sans-serif"][0] == plots.FONT_FAMILY
+
+
+def test_user_font_path_overrides_and_bad_fonts_fail_clearly(tmp_path, prevalence_table):
+    try:
+        assert plots.use_cjk_font(str(plots.FONT_PATH)) == plots.FONT_FAMILY
+        assert plots.use_cjk_font(plots.FONT_PATH) == plots.FONT_FAMILY
+        assert plots.use_cjk_font("Noto Sans SC") == plots.FONT_FAMILY
+        plots.prevalence_intervals(prevalence_table).canvas.draw()
+
+        missing = tmp_path / "no-such-font.ttf"
+        with pytest.raises(FileNotFoundError, match="no-such-font.ttf"):
+            plots.use_cjk_font(missing)
+        not_a_font = tmp_path / "notes.ttf"
+        not_a_font.write_text("共同富裕", encoding="utf-8")
+        with pytest.raises(ValueError, match="notes.ttf"):
+            plots.use_cjk_font(not_a_font)
+        with pytest.raises(ValueError, match="No Such Family"):
+            plots.use_cjk_font("No Such Family")
+    finally:
+        plots.use_cjk_font()
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_exports_embed_font_and_are_byte_identical(tmp_path, all_figures):
+    for name, fig in all_figures.items():
+        for ext in ("pdf", "svg", "png"):
+            first = plots.save_figure(fig, tmp_path / f"{name}.{ext}")
+            data = first.read_bytes()
+            again = plots.save_figure(fig, tmp_path / f"{name}-again.{ext}").read_bytes()
+            assert data == again, f"{name}.{ext} differs between saves"
+            if ext == "pdf":
+                assert data.startswith(b"%PDF")
+                assert b"NotoSansSC-Regular" in data and b"FontFile2" in data, name
+                assert b"CreationDate" not in data
+            elif ext == "svg":
+                text = data.decode("utf-8")
+                assert "NotoSansSC-Regular" in text  # glyph outlines as <path> defs
+                assert "<text" not in text and "<dc:date>" not in text
+            else:
+                assert data.startswith(b"\x89PNG")
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_same_input_gives_same_svg(tmp_path, prevalence_table):
+    a = plots.save_figure(plots.topic_heatmap(prevalence_table), tmp_path / "a.svg")
+    b = plots.save_figure(plots.topic_heatmap(prevalence_table), tmp_path / "b.svg")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_save_figure_is_atomic(tmp_path, prevalence_table, monkeypatch):
+    fig = plots.topic_heatmap(prevalence_table)
+    target = tmp_path / "out" / "heatmap.png"
+    plots.save_figure(fig, target)
+    before = target.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fig, "savefig", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        plots.save_figure(fig, target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["heatmap.png"]
+    with pytest.raises(ValueError, match=r"heatmap\.jpg"):
+        plots.save_figure(fig, tmp_path / "heatmap.jpg")
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_topic_heatmap_cells(prevalence_table):
+    before = prevalence_table.copy()
+    fig = plots.topic_heatmap(prevalence_table)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"T{t} {label}" for t, label in LABELS.items()
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == CITIES
+    cells = [t.get_text() for t in ax.texts]
+    # row-major: topic 0 across cities, then topic 1 ...
+    assert cells[:3] == ["0.22", "0.61", "0.09"]
+    pd.testing.assert_frame_equal(prevalence_table, before)
+
+    fig = plots.topic_heatmap(prevalence_table, value="diff_from_rest")
+    assert fig.axes[0].texts[0].get_text() == "-0.11"
+
+
+def test_prevalence_intervals_name_the_interval_kind(prevalence_table):
+    fig = plots.prevalence_intervals(prevalence_table)
+    ax = fig.axes[0]
+    legend_texts = [t.get_text() for legend in ax.findobj(matplotlib.legend.Legend)
+                    for t in legend.get_texts()]  # fmt: skip
+    assert plots.INTERVAL_STYLES["bootstrap_documents"]["label"] in legend_texts
+    assert plots.INTERVAL_STYLES["within_document_units"]["label"] in legend_texts
+    assert plots.INTERVAL_STYLES["none"]["label"] not in legend_texts
+    assert set(CITIES) <= set(legend_texts)
+    markers = {line.get_marker() for line in ax.get_lines() if line.get_xdata().size == 1}
+    assert markers == {"o", "s"}
+    titles = [legend.get_title().get_text() for legend in ax.findobj(matplotlib.legend.Legend)]
+    assert "95% interval" in titles
+
+    bad = prevalence_table.assign(interval="jackknife")
+    with pytest.raises(ValueError, match="jackknife"):
+        plots.prevalence_intervals(bad)
+
+
+def test_top_terms_one_panel_per_topic(topic_terms_table):
+    fig = plots.top_terms(topic_terms_table, n=3, labels=LABELS)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3
+    assert [ax.get_title() for ax in visible] == [f"T{t} {label}" for t, label in LABELS.items()]
+    assert [t.get_text() for t in visible[0].get_yticklabels()] == ["共同富裕", "收入", "群体"]
+    widths = [bar.get_width() for bar in visible[2].patches]
+    assert widths == sorted(widths, reverse=True) and len(widths) == 3
+    # labels as a Series (TopicModel.labels_) and no labels at all
+    fig = plots.top_terms(topic_terms_table, labels=pd.Series(LABELS))
+    assert fig.axes[1].get_title() == f"T1 {LABELS[1]}"
+    assert plots.top_terms(topic_terms_table).axes[0].get_title() == "T0"
+
+
+def test_keyness_bars_signed_and_ordered(keyness_table):
+    fig = plots.keyness_bars(keyness_table, group="quanzhou", n=2)
+    ax = fig.axes[0]
+    terms = [t.get_text() for t in ax.get_yticklabels()]
+    assert terms == ["晋江经验", "营商环境", "市域治理", "共同富裕"]
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths == [41.2, 18.5, -25.3, -30.1]
+
+    fig = plots.keyness_bars(keyness_table, group="quanzhou", n=15, measure="log_ratio")
+    widths = [bar.get_width() for bar in fig.axes[0].patches]
+    assert widths == sorted(widths, reverse=True) and len(widths) == 7
+    faint = [bar.get_alpha() for bar in fig.axes[0].patches]
+    assert sorted(set(faint)) == [0.35, 1.0]  # p_adj 0.9 rows are pale
+
+    with pytest.raises(ValueError, match="taizhou"):
+        plots.keyness_bars(keyness_table, group="taizhou")
+    with pytest.raises(ValueError, match="measure"):
+        plots.keyness_bars(keyness_table, group="quanzhou", measure="chi2")
+
+
+def test_similarity_matrix_annotations(similarity_table):
+    fig = plots.similarity_matrix(similarity_table)
+    ax = fig.axes[0]
+    cells = [t.get_text() for t in ax.texts]
+    assert len(cells) == 16 and cells[:4] == ["1.00", "0.21", "0.33", "0.19"]
+    assert ax.get_yticklabels()[0].get_text() == similarity_table.index[0]
+    assert not plots.similarity_matrix(similarity_table, annotate=False).axes[0].texts
+
+    with pytest.raises(ValueError, match="square"):
+        plots.similarity_matrix(similarity_table.iloc[:, :3])
+    with pytest.raises(ValueError, match="square"):
+        plots.similarity_matrix(similarity_table.iloc[::-1])
+
+
+def test_k_selection_curves_and_bands(select_k_table):
+    fig = plots.k_selection(select_k_table)
+    ax_coh, ax_stab = fig.axes
+    assert list(ax_coh.get_lines()[0].get_xdata()) == [4, 6, 8, 10]
+    assert len(ax_stab.get_lines()) == 2
+    assert len(ax_stab.collections) == 2 and not ax_coh.collections  # sd bands only where given
+    no_sd = select_k_table.drop(columns=["stability_restarts_sd", "stability_subsamples_sd"])
+    assert not plots.k_selection(no_sd).axes[1].collections
+
+
+@pytest.mark.parametrize(
+    ("func", "fixture", "kwargs", "dropped"),
+    [
+        (plots.topic_heatmap, "prevalence_table", {}, "share"),
+        (plots.topic_heatmap, "prevalence_table", {"by": "doc_type"}, "doc_type"),
+        (plots.prevalence_intervals, "prevalence_table", {}, "ci_low"),
+        (plots.prevalence_intervals, "prevalence_table", {}, "interval"),
+        (plots.top_terms, "topic_terms_table", {}, "weight"),
+        (plots.keyness_bars, "keyness_table", {"group": "quanzhou"}, "g2"),
+        (plots.k_selection, "select_k_table", {}, "stability_subsamples"),
+    ],
+)
+def test_missing_columns_are_named(request, func, fixture, kwargs, dropped):
+    table = request.getfixturevalue(fixture)
+    if dropped in table.columns:
+        table = table.drop(columns=[dropped])
+    with pytest.raises(ValueError, match=f"missing required column.*'{dropped}'"):
+        func(table, **kwargs)
+
+
+def test_import_policystudy_does_not_import_matplotlib():
+    code = "import sys, policystudy; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,261 @@
+"""Tests for policystudy.topics on the bundled corpus."""
+
+from __future__ import annotations
+
+import warnings
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_limits
+
+from policystudy.features import Features, build_features
+from policystudy.topics import (
+    FALLBACK_SECTION_IDS,
+    TopicModel,
+    fit_topics,
+    heading_agreement,
+    match_topics,
+    select_k,
+    topic_coherence,
+    validity_table,
+)
+
+K = 6
+
+
+@pytest.fixture(scope="module")
+def features(tokens: pd.DataFrame) -> Features:
+    return build_features(tokens)
+
+
+@pytest.fixture(scope="module")
+def nmf(features: Features) -> TopicModel:
+    return fit_topics(features, K)
+
+
+@pytest.fixture(scope="module")
+def lda(features: Features) -> TopicModel:
+    return fit_topics(features, K, method="lda")
+
+
+def _assert_same(a: TopicModel, b: TopicModel) -> None:
+    assert np.array_equal(a.components_, b.components_)
+    assert np.array_equal(a.doc_topic_, b.doc_topic_)
+    pd.testing.assert_frame_equal(a.topic_terms_, b.topic_terms_)
+    pd.testing.assert_frame_equal(a.unit_topics_, b.unit_topics_)
+
+
+@pytest.mark.parametrize("method", ["nmf", "lda"])
+def test_default_fit_converges_without_warnings(features: Features, method: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = fit_topics(features, method=method)
+    assert model.k == 8 and model.method == method
+    if method == "nmf":
+        assert model.model_.n_iter_ < model.model_.max_iter
+
+
+def test_same_seed_same_model(features: Features, nmf: TopicModel) -> None:
+    _assert_same(nmf, fit_topics(features, K))
+
+
+def test_thread_count_does_not_change_results(features: Features, nmf: TopicModel) -> None:
+    with threadpool_limits(limits=2):
+        two_threads = fit_topics(features, K)
+    _assert_same(nmf, two_threads)
+
+
+def test_lda_deterministic(features: Features, lda: TopicModel) -> None:
+    _assert_same(lda, fit_topics(features, K, method="lda"))
+
+
+@pytest.mark.parametrize("name", ["nmf", "lda"])
+def test_unit_topic_shares(request: pytest.FixtureRequest, features: Features, name: str) -> None:
+    model: TopicModel = request.getfixturevalue(name)
+    table = model.unit_topics_
+    share_cols = [f"topic_{t}" for t in range(model.k)]
+    assert len(table) == features.n_units
+    assert list(table["unit_id"]) == list(features.units["unit_id"])
+    assert set(features.units.columns) <= set(table.columns)
+    shares = table[share_cols].to_numpy()
+    assert np.array_equal(shares, model.doc_topic_)
+    assert (shares >= 0).all()
+    totals = shares.sum(axis=1)
+    has_topic = table["topic"].to_numpy() >= 0
+    assert np.allclose(totals[has_topic], 1.0)
+    assert (totals[~has_topic] == 0).all()
+    assert has_topic.mean() > 0.9
+    assert np.array_equal(table["topic"].to_numpy()[has_topic], shares[has_topic].argmax(axis=1))
+    assert np.allclose(table["weight"].to_numpy()[has_topic], shares[has_topic].max(axis=1))
+    expected = [model.labels_[t] if t >= 0 else "(no topic)" for t in table["topic"]]
+    assert list(table["label"]) == expected
+
+
+def test_topic_terms(features: Features, nmf: TopicModel) -> None:
+    terms = nmf.topic_terms_
+    assert list(terms.columns) == ["topic", "rank", "term", "weight"]
+    assert len(terms) == K * nmf.n_top_terms
+    assert terms.groupby("topic")["rank"].apply(list).map(lambda r: r == list(range(1, 11))).all()
+    assert terms.groupby("topic")["weight"].apply(lambda w: w.is_monotonic_decreasing).all()
+    assert set(terms["term"]) <= set(features.vocabulary)
+    # Weights are shares of each topic's component row.
+    row0 = nmf.components_[0] / nmf.components_[0].sum()
+    col = {t: j for j, t in enumerate(features.vocabulary)}
+    top0 = terms[terms["topic"] == 0]
+    assert np.allclose(top0["weight"], [row0[col[t]] for t in top0["term"]])
+    assert top0["term"].iloc[0] == features.vocabulary[nmf.components_[0].argmax()]
+    wide = nmf.top_terms(15)
+    assert list(wide.columns) == ["topic", "label", "terms"]
+    assert wide["terms"].str.split(" ").map(len).eq(15).all()
+
+
+def test_auto_labels_and_relabelling(nmf: TopicModel) -> None:
+    first3 = nmf.topic_terms_[nmf.topic_terms_["rank"] <= 3].groupby("topic")["term"]
+    assert list(nmf.labels_) == list(first3.apply("/".join))
+    assert nmf.labels_.is_unique
+
+    renamed = nmf.with_labels({0: "开放合作", 2: "基层治理"})
+    assert renamed.labels_[0] == "开放合作" and renamed.labels_[2] == "基层治理"
+    assert renamed.labels_[1] == nmf.labels_[1]
+    assert (
+        renamed.unit_topics_.loc[renamed.unit_topics_["topic"] == 0, "label"] == "开放合作"
+    ).all()
+    # The original model is unchanged.
+    assert nmf.labels_[0] != "开放合作"
+    assert "开放合作" not in set(nmf.unit_topics_["label"])
+    assert nmf.set_labels({1: "x"}).labels_[1] == "x"
+
+    with pytest.raises(KeyError, match="topic 99"):
+        nmf.with_labels({99: "x"})
+    with pytest.raises(ValueError, match="unique"):
+        nmf.with_labels({0: "same", 1: "same"})
+    with pytest.raises(ValueError, match="non-empty"):
+        nmf.with_labels({0: ""})
+    with pytest.raises(TypeError, match="int"):
+        nmf.with_labels({"0": "x"})
+
+
+def test_lda_topic_terms_are_probabilities(lda: TopicModel) -> None:
+    probabilities = lda.components_ / lda.components_.sum(axis=1, keepdims=True)
+    top1 = lda.topic_terms_[lda.topic_terms_["rank"] == 1]
+    assert np.allclose(top1["weight"], probabilities.max(axis=1))
+    assert lda.model_.__class__.__name__ == "LatentDirichletAllocation"
+
+
+def test_match_topics_identical_runs_are_fully_stable(features: Features, nmf: TopicModel) -> None:
+    matched = match_topics(nmf, fit_topics(features, K))
+    assert len(matched) == K
+    assert (matched["jaccard"] == 1.0).all()
+    assert list(matched["topic_a"]) == list(matched["topic_b"]) == list(range(K))
+    other = match_topics(nmf, fit_topics(features, K, init="random", random_state=3))
+    assert sorted(other["topic_b"]) == list(range(K))
+    assert ((other["jaccard"] >= 0) & (other["jaccard"] <= 1)).all()
+
+
+def test_topic_coherence_matches_direct_count(
+    tokens: pd.DataFrame, features: Features, nmf: TopicModel
+) -> None:
+    table = topic_coherence(nmf, features)
+    assert list(table.columns) == ["topic", "label", "npmi", "n_pairs"]
+    assert (table["n_pairs"] == 45).all()
+    assert table["npmi"].between(-1, 1).all()
+    # Recompute topic 0 from the units' token sets.
+    by_id = dict(zip(tokens["unit_id"], tokens["tokens"], strict=True))
+    sets = [set(by_id[u]) for u in features.units["unit_id"]]
+    n = len(sets)
+    top = list(nmf.topic_terms_.loc[nmf.topic_terms_["topic"] == 0, "term"])
+    values = []
+    for a, b in combinations(top, 2):
+        p_a = sum(a in s for s in sets) / n
+        p_b = sum(b in s for s in sets) / n
+        p_ab = sum(a in s and b in s for s in sets) / n
+        values.append(-1.0 if p_ab == 0 else np.log(p_ab / (p_a * p_b)) / -np.log(p_ab))
+    assert np.isclose(table["npmi"].iloc[0], np.mean(values))
+
+
+def test_select_k_table(features: Features) -> None:
+    table = select_k(features, ks=(6, 4), n_restarts=2, n_subsamples=2)
+    assert list(table.columns) == [
+        "k",
+        "method",
+        "coherence_npmi",
+        "stability_restarts",
+        "stability_restarts_sd",
+        "stability_subsamples",
+        "stability_subsamples_sd",
+        "n_runs",
+    ]
+    assert list(table["k"]) == [4, 6]
+    assert (table["method"] == "nmf").all()
+    assert (table["n_runs"] == 5).all()
+    assert table["coherence_npmi"].between(-1, 1).all()
+    for col in ["stability_restarts", "stability_subsamples"]:
+        assert table[col].between(0, 1).all()
+    # Coherence is that of the model fit_topics returns for the same k.
+    reference = topic_coherence(fit_topics(features, 6), features)["npmi"].mean()
+    assert table.loc[table["k"] == 6, "coherence_npmi"].iloc[0] == round(reference, 4)
+    pd.testing.assert_frame_equal(
+        table, select_k(features, ks=(4, 6), n_restarts=2, n_subsamples=2)
+    )
+
+
+def test_select_k_lda_and_no_extra_runs(features: Features) -> None:
+    table = select_k(features, ks=[4], method="lda", n_restarts=1, n_subsamples=0, max_iter=10)
+    assert table["method"].iloc[0] == "lda"
+    assert table["n_runs"].iloc[0] == 2
+    assert 0 <= table["stability_restarts"].iloc[0] <= 1
+    assert np.isnan(table["stability_restarts_sd"].iloc[0])
+    assert np.isnan(table["stability_subsamples"].iloc[0])
+
+
+def test_heading_agreement(nmf: TopicModel) -> None:
+    table = heading_agreement(nmf)
+    assert list(table.columns) == ["model", "measure", "value", "n_units", "n_sections"]
+    assert list(table["model"]) == ["nmf", "nmf", "nmf+doc", "nmf+doc", "doc_only", "doc_only"]
+    assert list(table["measure"]) == ["ami", "nmi"] * 3
+    assert table["value"].between(-1, 1).all()
+    assert table.loc[table["measure"] == "nmi", "value"].between(0, 1).all()
+    units = nmf.unit_topics_
+    real = ~units["section_id"].isin(FALLBACK_SECTION_IDS)
+    assert (table["n_units"] == int(real.sum())).all()
+    assert 0 < real.sum() < len(units)
+    qualified = units.loc[real, "doc_id"] + "|" + units.loc[real, "section"]
+    assert (table["n_sections"] == qualified.nunique()).all()
+    # Counting every unit, fallback sections included, changes the sample.
+    everything = heading_agreement(nmf, exclude_section_ids=())
+    assert (everything["n_units"] == len(units)).all()
+
+
+def test_validity_table(features: Features) -> None:
+    table = validity_table(features, K)
+    assert list(table["model"]) == [
+        "nmf",
+        "nmf",
+        "nmf+doc",
+        "nmf+doc",
+        "lda",
+        "lda",
+        "lda+doc",
+        "lda+doc",
+        "doc_only",
+        "doc_only",
+    ]
+    assert table["value"].between(-1, 1).all()
+    assert table["n_units"].nunique() == 1
+
+
+def test_bad_arguments(features: Features) -> None:
+    with pytest.raises(ValueError, match="method"):
+        fit_topics(features, 4, method="lsa")
+    with pytest.raises(ValueError, match="k="):
+        fit_topics(features, features.n_units + 1)
+    with pytest.raises(ValueError, match="k must be"):
+        fit_topics(features, 1)
+    with pytest.raises(TypeError, match="random_state"):
+        fit_topics(features, 4, n_components=5)
+    with pytest.raises(TypeError, match="Features"):
+        fit_topics(features.tfidf, 4)
+    with pytest.raises(ValueError, match="subsample_frac"):
+        select_k(features, ks=[4], subsample_frac=1.5)
