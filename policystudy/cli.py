@@ -15,8 +15,11 @@ corpus); ``--text-column`` and ``--id-column`` name the columns of a table.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["main", "corpus_summary"]
 
@@ -128,7 +131,116 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_cache)
 
+    p = sub.add_parser("topics", help="fit a topic model and write its tables")
+    _add_source(p)
+    _add_features(p)
+    p.add_argument("--k", type=int, default=8, help="number of topics (default 8)")
+    p.add_argument("--method", choices=("nmf", "lda"), default="nmf")
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--by", default="city", help="metadata column for prevalence.csv")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_topics)
+
+    p = sub.add_parser("compare", help="distinctive terms and similarity tables")
+    _add_source(p)
+    _add_features(p)
+    p.add_argument("--by", default="city", help="metadata column to compare (default city)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("study", help="run every notebook of the study into a reports folder")
+    p.add_argument("source", nargs="?", default=None, help="corpus (default: the bundled corpus)")
+    p.add_argument("--out", default="reports", help="output folder (default reports)")
+    p.add_argument("--k", type=int, default=None, help="number of topics for the notebooks")
+    p.add_argument("--only", nargs="*", default=(), help="notebook name prefixes, e.g. 01 04")
+    p.add_argument("--no-html", action="store_true", help="skip the HTML renderings")
+    p.set_defaults(func=_cmd_study)
     return parser
+
+
+def _add_features(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
+    parser.add_argument("--no-cache", action="store_true", help="bypass the token cache")
+    parser.add_argument("--min-df", type=float, default=2, help="minimum document frequency")
+    parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
+
+
+def _features(args: argparse.Namespace):
+    from policystudy.features import build_features
+    from policystudy.tokens import tokenize
+    from policystudy.units import split_units
+
+    units = split_units(_load(args))
+    tokens = tokenize(units, n_jobs=args.n_jobs, cache=not args.no_cache)
+    min_df = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
+    max_df = int(args.max_df) if args.max_df > 1 else args.max_df
+    return build_features(tokens, min_df=min_df, max_df=max_df)
+
+
+def _write_tables(out: str, tables: dict) -> None:
+    """Write CSV tables into ``out`` atomically: all or none replace earlier files."""
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target, prefix=".tmp-") as tmp:
+        for name, table in tables.items():
+            table.to_csv(Path(tmp) / name, index=False, float_format="%.6g", lineterminator="\n")
+        for name in tables:
+            os.replace(Path(tmp) / name, target / name)
+    for name in sorted(tables):
+        print(target / name)
+
+
+def _cmd_topics(args: argparse.Namespace) -> int:
+    from policystudy.compare import prevalence
+    from policystudy.topics import fit_topics
+
+    model = fit_topics(
+        _features(args), k=args.k, method=args.method, random_state=args.random_state
+    )
+    unit_topics = model.unit_topics_
+    first = ["doc_id", "unit_id", "section", "text", "topic", "weight", "label"]
+    unit_topics = unit_topics[first + [c for c in unit_topics.columns if c not in first]]
+    _write_tables(
+        args.out,
+        {
+            "unit_topics.csv": unit_topics,
+            "topic_terms.csv": model.topic_terms_,
+            "prevalence.csv": prevalence(model, by=args.by, random_state=args.random_state),
+        },
+    )
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from policystudy.compare import confounds, distinctive_tfidf, keyness, similarity
+
+    features = _features(args)
+    doc_sim = similarity(features, level="doc")
+    section_sim = similarity(features, level="section")
+    _write_tables(
+        args.out,
+        {
+            "keyness.csv": keyness(features, by=args.by),
+            "distinctive_tfidf.csv": distinctive_tfidf(features, by=args.by),
+            "similarity_doc.csv": doc_sim.reset_index(names=doc_sim.index.name or "doc_id"),
+            "similarity_section.csv": section_sim.reset_index(names="section"),
+            "confounds.csv": confounds(features.units),
+        },
+    )
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from policystudy.study import run_study
+
+    parameters = {} if args.k is None else {"k": args.k}
+    done = run_study(
+        args.source, args.out, parameters=parameters, only=args.only, html=not args.no_html
+    )
+    print(f"executed {len(done)} notebook(s); results in {Path(args.out).resolve()}")
+    for path in done:
+        print(f"  {path}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -193,6 +193,21 @@ def _ensure_font() -> str:
 # --------------------------------------------------------------------------- saving
 
 
+def _settle_layout(fig: Figure, max_draws: int = 6) -> None:
+    """Draw until constrained layout stops moving the axes.
+
+    Each layout pass starts from the positions the previous draw left, and
+    text measures differ slightly between renderers, so without this a figure
+    saved after another save (or after display in a notebook) could differ by
+    fractions of a point.  From the settled state one more draw is reproducible.
+    """
+    for _ in range(max_draws):
+        before = [ax.get_position().bounds for ax in fig.axes]
+        fig.draw_without_rendering()
+        if [ax.get_position().bounds for ax in fig.axes] == before:
+            return
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
     """Write a figure to PNG, PDF or SVG, reproducibly and atomically.
 
@@ -226,6 +241,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
             f"cannot save figure to {str(target)!r}: suffix must be one of "
             f"{sorted(_SAVE_FORMATS)}"
         )
+    _settle_layout(fig)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent

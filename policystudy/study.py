@@ -1,0 +1,140 @@
+"""Running the study's notebooks: executed copies, HTML, tables and figures.
+
+``policystudy study`` (and ``make study``) executes every notebook with papermill
+on a corpus, writes the executed copies and their HTML renderings into an output
+folder, and lets each notebook write its tables (CSV) and figures (PNG/PDF) into
+``<out>/<notebook>/``. Tracked files are never modified: the notebooks are read,
+never rewritten in place.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
+
+
+def notebook_dir() -> Path:
+    """The study's notebooks: ``policystudy/_notebooks`` when installed, else ``notebooks/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_notebooks", here.parent / "notebooks"):
+        if candidate.is_dir() and any(candidate.glob("*.ipynb")):
+            return candidate
+    raise FileNotFoundError(
+        f"the study notebooks are missing: neither {here / '_notebooks'} nor "
+        f"{here.parent / 'notebooks'} holds any .ipynb file"
+    )
+
+
+def notebooks() -> list[Path]:
+    """The numbered notebooks, in order."""
+    return sorted(p for p in notebook_dir().glob("[0-9]*.ipynb"))
+
+
+def run_study(
+    source: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] = "reports",
+    *,
+    parameters: dict | None = None,
+    only: Sequence[str] = (),
+    html: bool = True,
+    kernel_name: str = "python3",
+) -> list[Path]:
+    """Execute the notebooks into ``out``.
+
+    Parameters
+    ----------
+    source : path, optional
+        Corpus for every notebook's ``source`` parameter (default: the bundled corpus).
+    out : path
+        Output folder: ``<out>/<name>.ipynb`` (executed), ``<out>/<name>.html`` and
+        ``<out>/<name>/`` (the notebook's tables and figures).
+    parameters : dict, optional
+        Further papermill parameters for every notebook (e.g. ``{"k": 8}``).
+    only : sequence of str
+        Run only notebooks whose file name starts with one of these prefixes.
+    html : bool
+        Also render each executed notebook to HTML.
+    kernel_name : str
+        Jupyter kernel to run the notebooks in.
+
+    Returns
+    -------
+    list of Path
+        The executed notebooks. A notebook that fails stops the run with the
+        error; results already in ``out`` from earlier runs are replaced only
+        notebook by notebook, after each one succeeds.
+    """
+    import papermill
+
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    done = []
+    for path in notebooks():
+        if only and not any(path.name.startswith(p) for p in only):
+            continue
+        stem = path.stem
+        with tempfile.TemporaryDirectory(dir=out, prefix=f".{stem}.") as tmp:
+            tmp = Path(tmp)
+            params = {
+                **(parameters or {}),
+                "source": None if source is None else str(Path(source).resolve()),
+                "output_dir": str(tmp / stem),
+            }
+            executed = tmp / path.name
+            papermill.execute_notebook(
+                str(path),
+                str(executed),
+                parameters=params,
+                kernel_name=kernel_name,
+                cwd=str(path.parent),
+                progress_bar=False,
+                log_output=False,
+            )
+            if html:
+                _to_html(executed, tmp / f"{stem}.html")
+            # Replace earlier results only now that this notebook succeeded.
+            for item in sorted(tmp.iterdir()):
+                target = out / item.name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                os.replace(item, target)
+            done.append(out / path.name)
+    return done
+
+
+def _to_html(notebook: Path, target: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    target.write_text(body, encoding="utf-8")
+
+
+def save_table(table, output_dir: str | os.PathLike[str] | None, name: str) -> Path | None:
+    """Write a table as ``<output_dir>/<name>.csv`` (UTF-8, atomic); nothing when no folder.
+
+    Notebooks call this so that ``policystudy study`` collects their tables while
+    an interactive or test run (``output_dir=None``) writes nothing.
+    """
+    if output_dir is None:
+        return None
+    target = Path(output_dir) / f"{name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
+    os.replace(tmp, target)
+    return target
+
+
+def save_figures(fig, output_dir: str | os.PathLike[str] | None, name: str) -> list[Path]:
+    """Save a figure as PNG and PDF in ``output_dir`` (nothing when no folder)."""
+    if output_dir is None:
+        return []
+    from policystudy.plots import save_figure
+
+    return [save_figure(fig, Path(output_dir) / f"{name}.{ext}") for ext in ("png", "pdf")]
