@@ -194,18 +194,24 @@ def _ensure_font() -> str:
 
 
 def _settle_layout(fig: Figure, max_draws: int = 6) -> None:
-    """Draw until constrained layout stops moving the axes.
+    """Run the figure's layout to a fixed point and round the axes positions.
 
-    Each layout pass starts from the positions the previous draw left, and
-    text measures differ slightly between renderers, so without this a figure
-    saved after another save (or after display in a notebook) could differ by
-    fractions of a point.  From the settled state one more draw is reproducible.
+    Each constrained-layout pass starts from the positions the previous draw
+    left, and text measures differ slightly between renderers, so a figure
+    saved after another save (or after display in a notebook) could otherwise
+    differ in the last digits of its coordinates and in the SVG ids hashed
+    from them.  Rounding to 1e-6 of the figure size (well below a pixel)
+    makes the positions independent of that history.
     """
     for _ in range(max_draws):
         before = [ax.get_position().bounds for ax in fig.axes]
         fig.draw_without_rendering()
         if [ax.get_position().bounds for ax in fig.axes] == before:
-            return
+            break
+    for ax in fig.axes:
+        in_layout = ax.get_in_layout()  # set_position takes an Axes out of the layout
+        ax.set_position([round(float(v), 6) for v in ax.get_position(original=True).bounds])
+        ax.set_in_layout(in_layout)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
@@ -241,18 +247,23 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
             f"cannot save figure to {str(target)!r}: suffix must be one of "
             f"{sorted(_SAVE_FORMATS)}"
         )
-    _settle_layout(fig)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
+    engine = fig.get_layout_engine()
     try:
+        _settle_layout(fig)
+        # Write the settled positions as they are: no further layout pass.
+        fig.set_layout_engine("none")
         with os.fdopen(fd, "wb") as handle, mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
             fig.savefig(handle, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+    finally:
+        fig.set_layout_engine(engine)
     return target
 
 
