@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+
 try:
     import resource
 except ImportError:  # Windows

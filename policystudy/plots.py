@@ -244,13 +244,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
     fmt = _SAVE_FORMATS.get(target.suffix.lower())
     if fmt is None:
         raise ValueError(
-            f"cannot save figure to {str(target)!r}: suffix must be one of "
-            f"{sorted(_SAVE_FORMATS)}"
+            f"cannot save figure to {str(target)!r}: suffix must be one of {sorted(_SAVE_FORMATS)}"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     engine = fig.get_layout_engine()
     try:
         _settle_layout(fig)
@@ -357,7 +354,9 @@ def _colorbar(fig: Figure, mappable, ax: plt.Axes, cax: plt.Axes | None, label: 
         cbar = fig.colorbar(mappable, cax=cax, label=label)
     # Ticks from the colour limits only, not from the bar's length.
     norm = mappable.norm
-    cbar.set_ticks(mpl.ticker.MaxNLocator(5).tick_values(norm.vmin, norm.vmax))
+    ticks = mpl.ticker.MaxNLocator(5).tick_values(norm.vmin, norm.vmax)
+    eps = 1e-9 * (norm.vmax - norm.vmin)
+    cbar.set_ticks(ticks[(ticks >= norm.vmin - eps) & (ticks <= norm.vmax + eps)])
 
 
 def _text_color(value: float, norm: mpl.colors.Normalize) -> str:
@@ -526,20 +525,29 @@ def prevalence_intervals(
     _steady_ticks(ax.xaxis)
 
     group_handles = [Patch(color=colors(i % 10), label=str(g)) for i, g in enumerate(groups)]
-    legend = ax.legend(handles=group_handles, title=by, loc="upper right", fontsize=8)
-    ax.add_artist(legend)
+    # Legends outside the data: right of the axes (groups) and under the figure (kinds).
+    group_legend = ax.legend(
+        handles=group_handles, title=by, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8
+    )
     coverage = f"{level:.0%} " if level is not None else ""
     kind_handles = [
         Line2D(
-            [], [], color="0.3", marker=INTERVAL_STYLES[k]["marker"],
-            linestyle=INTERVAL_STYLES[k]["linestyle"], label=INTERVAL_STYLES[k]["label"],
+            [],
+            [],
+            color="0.3",
+            marker=INTERVAL_STYLES[k]["marker"],
+            linestyle=INTERVAL_STYLES[k]["linestyle"],
+            label=INTERVAL_STYLES[k]["label"],
         )  # fmt: skip
         for k in INTERVAL_STYLES
         if k in set(kinds)
     ]
-    ax.legend(
-        handles=kind_handles, title=f"{coverage}interval", loc="lower right", fontsize=8
-    )
+    kind_legend = {"handles": kind_handles, "title": f"{coverage}interval", "fontsize": 8}
+    if isinstance(fig.get_layout_engine(), mpl.layout_engine.ConstrainedLayoutEngine):
+        fig.legend(loc="outside lower center", **kind_legend)
+    else:
+        ax.add_artist(group_legend)  # the next ax.legend call replaces ax.legend_
+        ax.legend(loc="lower left", bbox_to_anchor=(1.01, 0.0), **kind_legend)
     ax.set_title(f"Topic prevalence by {by}")
     return fig
 
@@ -687,7 +695,7 @@ def keyness_bars(
     ]
     if faint.any():
         handles.append(Patch(color="0.6", alpha=0.35, label=f"p_adj > {alpha:g}"))
-    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     ax.set_title(f"Keyness: {group} vs rest")
     return fig
 
@@ -742,7 +750,8 @@ def similarity_matrix(
     labels = [_shorten(str(v), max_label_chars) for v in similarity.index]
     norm = mpl.colors.Normalize(0.0, 1.0)
 
-    side = 1.0 + 0.5 * size + _text_inches(labels)
+    cell = min(0.8, max(0.2, 6.0 / size))
+    side = 1.0 + cell * size + _text_inches(labels)
     fig, ax, cax = _new_axes_with_colorbar(ax, (side + 1.0, side + 0.3))
     mesh = ax.pcolormesh(
         np.ma.masked_invalid(grid), cmap="viridis", norm=norm, edgecolors="white", linewidth=0.5
@@ -753,7 +762,7 @@ def similarity_matrix(
                 v = grid[i, j]
                 ax.text(
                     j + 0.5, i + 0.5, f"{v:.2f}" if np.isfinite(v) else "–",
-                    ha="center", va="center", fontsize=7,
+                    ha="center", va="center", fontsize=8,
                     color="black" if np.isfinite(v) and v > 0.6 else "white",
                 )  # fmt: skip
     ticks = np.arange(size) + 0.5

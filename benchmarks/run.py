@@ -1,0 +1,571 @@
+"""Benchmarks: policystudy against the hand-written floor, on synthetic corpora.
+
+For each size (paragraphs) a synthetic corpus is generated (``synth.py``) and
+timed, every run in a fresh Python process:
+
+- ``floor``: ``floor.py`` -- read lines, ``jieba.lcut``, ``TfidfVectorizer``, ``NMF``;
+- ``policystudy`` end to end: ``policystudy topics SRC --k K --out DIR --n-jobs N``
+  with an empty cache folder (``cold``) and again with the filled one (``warm``),
+  for each number of workers (route ``cli``; if the installed ``policystudy``
+  has no ``topics`` command, ``stages.py`` stands in, route ``api``);
+- ``policystudy`` per stage: ``stages.py`` (load, units, tokenize, features,
+  topics, output), cold and warm, for each number of workers;
+- ``import policystudy``: wall time and which heavy modules it loads.
+
+Peak memory: ``maxrss_mb`` is the kernel's peak resident set of the process
+(``wait4``); ``tree_rss_mb`` is the peak of the summed RSS of the process and
+its worker processes, sampled every 20 ms with psutil (NaN without psutil).
+
+Results: ``OUT/bench.csv`` (one row per measured stage), ``OUT/targets.csv``
+(one row per target check), ``OUT/bench.png`` (end-to-end time vs size, log-log),
+and a table on stdout with PASS/FAIL per target.
+
+Usage::
+
+    python benchmarks/run.py                      # sizes 1k,10k
+    python benchmarks/run.py --size 100k
+    python benchmarks/run.py --size 1k,10k,100k --out benchmarks/results
+    python benchmarks/run.py --smoke --out /tmp/bench   # seconds; checks the machinery
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import synth  # noqa: E402
+
+#: Columns of bench.csv, in this order.
+COLUMNS = (
+    "size",
+    "n_docs",
+    "n_units",
+    "mbytes",
+    "tool",
+    "route",
+    "cache",
+    "n_jobs",
+    "stage",
+    "seconds",
+    "maxrss_mb",
+    "tree_rss_mb",
+)
+TARGET_COLUMNS = ("target", "size", "n_jobs", "value", "op", "threshold", "unit", "result")
+#: Targets apply from this many paragraphs up.
+TARGET_MIN_SIZE = 10_000
+HEAVY_MODULES = ("jieba", "rjieba", "sklearn", "matplotlib")
+PARAGRAPHS_PER_DOC = 50
+K = 10
+
+
+# --------------------------------------------------------------------------
+# Running one measured process
+# --------------------------------------------------------------------------
+
+
+def _tree_rss(proc) -> int:
+    total = 0
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except Exception:
+        return 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except Exception:
+            pass
+    return total
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run ``cmd`` in a fresh process; wall time, peak memory, stdout.
+
+    Raises RuntimeError with the process's stderr when it fails.
+    """
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        watched = psutil.Process(proc.pid) if psutil else None
+        peak_tree = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if watched is not None:
+                peak_tree = max(peak_tree, _tree_rss(watched))
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-3000:]}")
+    maxrss = usage.ru_maxrss / (1024 if sys.platform != "darwin" else 1024 * 1024)
+    return {
+        "wall": wall,
+        "maxrss_mb": maxrss,
+        "tree_rss_mb": peak_tree / 2**20 if psutil else math.nan,
+        "stdout": stdout,
+    }
+
+
+def _json_line(stdout: str) -> dict:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"no JSON result in the output:\n{stdout[-2000:]}")
+
+
+def policystudy_command() -> list[str]:
+    exe = Path(sys.executable).with_name("policystudy")
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("policystudy")
+    return [found] if found else [sys.executable, "-m", "policystudy.cli"]
+
+
+def has_topics_command() -> bool:
+    cmd = [*policystudy_command(), "topics", "--help"]
+    return subprocess.run(cmd, capture_output=True).returncode == 0
+
+
+# --------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------
+
+
+def import_check(repeat: int = 5) -> dict:
+    """Median wall time of ``import policystudy`` in a fresh process, and heavy modules."""
+    code = (
+        "import sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "import policystudy\n"
+        "t = time.perf_counter() - t\n"
+        f"heavy = [m for m in {HEAVY_MODULES!r} if m in sys.modules]\n"
+        "print(json.dumps({'seconds': t, 'heavy': heavy}))\n"
+    )
+    runs = [_json_line(measure([sys.executable, "-c", code])["stdout"]) for _ in range(repeat)]
+    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
+    heavy = sorted({m for r in runs for m in r["heavy"]})
+    return {"seconds": seconds, "heavy": heavy}
+
+
+def corpus_info(src: Path) -> dict:
+    """Documents, paragraphs (non-empty lines) and UTF-8 bytes of a folder of .txt files."""
+    files = sorted(src.glob("*.txt"))
+    lines = [
+        line.strip()
+        for f in files
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    if not lines:
+        raise SystemExit(f"{src}: no .txt paragraphs to benchmark")
+    return {
+        "n_docs": len(files),
+        "n_paragraphs": len(lines),
+        "n_bytes": sum(len(line.encode("utf-8")) for line in lines),
+    }
+
+
+def bench_size(
+    src: Path,
+    workdir: Path,
+    jobs: list[int],
+    cli: bool,
+    log,
+) -> list[dict]:
+    """Time the floor and policystudy on the corpus in ``src``; rows of bench.csv."""
+    info = corpus_info(src)
+    size = info["n_paragraphs"]
+    base = {
+        "size": size,
+        "n_docs": info["n_docs"],
+        "n_units": info["n_paragraphs"],
+        "mbytes": round(info["n_bytes"] / 1e6, 3),
+    }
+    rows: list[dict] = []
+
+    def add(tool, route, cache, n_jobs, stage, seconds, run):
+        rows.append(
+            {
+                **base,
+                "tool": tool,
+                "route": route,
+                "cache": cache,
+                "n_jobs": n_jobs,
+                "stage": stage,
+                "seconds": seconds,
+                "maxrss_mb": run["maxrss_mb"],
+                "tree_rss_mb": run["tree_rss_mb"],
+            }
+        )
+
+    log(f"[{size}] floor (jieba + TfidfVectorizer + NMF)")
+    run = measure([sys.executable, str(HERE / "floor.py"), str(src), "--k", str(K)])
+    result = _json_line(run["stdout"])
+    add("floor", "floor", "none", 1, "end_to_end", run["wall"], run)
+    for stage in ("import", "read", "dictionary", "segment", "tfidf", "topics"):
+        add("floor", "floor", "none", 1, stage, result["times"][stage], run)
+
+    env = dict(os.environ)
+    for n_jobs in jobs:
+        # The per-stage driver and the command line each get their own cache folders.
+        for route in ("api", "cli") if cli else ("api",):
+            cache_dir = workdir / f"cache-{size}-{route}-{n_jobs}"
+            shutil.rmtree(cache_dir, ignore_errors=True)
+            cache_dir.mkdir(parents=True)
+            env["POLICYSTUDY_CACHE"] = str(cache_dir)
+            for cache in ("cold", "warm"):
+                out = workdir / f"out-{size}-{route}-{n_jobs}-{cache}"
+                log(f"[{size}] policystudy {route} n_jobs={n_jobs} {cache}")
+                if route == "api":
+                    cmd = [sys.executable, str(HERE / "stages.py"), str(src)]
+                    cmd += ["--k", str(K), "--n-jobs", str(n_jobs), "--out", str(out)]
+                    run = measure(cmd, env)
+                    result = _json_line(run["stdout"])
+                    for stage, seconds in result["times"].items():
+                        if stage != "total":
+                            add("policystudy", "api", cache, n_jobs, stage, seconds, run)
+                    if not cli:
+                        add("policystudy", "api", cache, n_jobs, "end_to_end", run["wall"], run)
+                else:
+                    cmd = [*policystudy_command(), "topics", str(src), "--k", str(K)]
+                    cmd += ["--method", "nmf", "--random-state", "0", "--out", str(out)]
+                    cmd += ["--n-jobs", str(n_jobs)]
+                    run = measure(cmd, env)
+                    add("policystudy", "cli", cache, n_jobs, "end_to_end", run["wall"], run)
+    return rows
+
+
+# --------------------------------------------------------------------------
+# Tables and targets
+# --------------------------------------------------------------------------
+
+
+def _get(rows, **where) -> dict | None:
+    for row in rows:
+        if all(row[k] == v for k, v in where.items()):
+            return row
+    return None
+
+
+def ratio_table(rows: list[dict]) -> list[dict]:
+    """policystudy/floor ratios per size, cache state and number of workers."""
+    table = []
+    sizes = sorted({r["size"] for r in rows})
+    for size in sizes:
+        floor = {r["stage"]: r for r in rows if r["size"] == size and r["tool"] == "floor"}
+        mb = floor["end_to_end"]["mbytes"]
+        combos = sorted(
+            {(r["n_jobs"], r["cache"]) for r in rows if r["size"] == size and r["tool"] != "floor"},
+            key=lambda c: (c[0], c[1] != "cold"),
+        )
+        for n_jobs, cache in combos:
+
+            def stage(name, size=size, n_jobs=n_jobs, cache=cache):
+                where = {"tool": "policystudy", "route": "api", "cache": cache}
+                row = _get(rows, size=size, n_jobs=n_jobs, stage=name, **where)
+                return row["seconds"] if row else math.nan
+
+            e2e = next(
+                r
+                for r in rows
+                if r["size"] == size
+                and r["tool"] == "policystudy"
+                and r["stage"] == "end_to_end"
+                and r["n_jobs"] == n_jobs
+                and r["cache"] == cache
+            )
+            tok = stage("tokenize")
+            table.append(
+                {
+                    "size": size,
+                    "n_jobs": n_jobs,
+                    "cache": cache,
+                    "route": e2e["route"],
+                    "segmentation": tok / floor["segment"]["seconds"],
+                    "tfidf": stage("features") / floor["tfidf"]["seconds"],
+                    "topics": stage("topics") / floor["topics"]["seconds"],
+                    "end_to_end": e2e["seconds"] / floor["end_to_end"]["seconds"],
+                    "e2e_s": e2e["seconds"],
+                    "floor_s": floor["end_to_end"]["seconds"],
+                    "mem_mb": _mem(e2e),
+                    "floor_mem_mb": _mem(floor["end_to_end"]),
+                    "seg_mb_s": mb / tok if tok > 0 else math.nan,
+                    "jieba_mb_s": mb / floor["segment"]["seconds"],
+                }
+            )
+    return table
+
+
+def _mem(row: dict) -> float:
+    tree = row["tree_rss_mb"]
+    return tree if tree == tree and tree > 0 else row["maxrss_mb"]
+
+
+def evaluate(table: list[dict], imports: dict) -> list[dict]:
+    """PASS/FAIL per target (sizes from TARGET_MIN_SIZE up)."""
+    checks = []
+
+    ops = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__, "==": float.__eq__}
+
+    def check(target, size, n_jobs, value, op, threshold, unit):
+        ok = ops[op](float(value), float(threshold))
+        checks.append(
+            {
+                "target": target,
+                "size": size,
+                "n_jobs": n_jobs,
+                "value": round(float(value), 3),
+                "op": op,
+                "threshold": threshold,
+                "unit": unit,
+                "result": "PASS" if ok else "FAIL",
+            }
+        )
+
+    for row in table:
+        if row["size"] < TARGET_MIN_SIZE:
+            continue
+        size, n_jobs = row["size"], row["n_jobs"]
+        if row["cache"] == "cold":
+            check("end_to_end_cold", size, n_jobs, row["end_to_end"], "<=", 0.4, "x floor")
+            speedup = row["seg_mb_s"] / row["jieba_mb_s"]
+            check("segmentation_throughput", size, n_jobs, speedup, ">=", 10, "x jieba")
+        else:
+            check("end_to_end_warm", size, n_jobs, row["end_to_end"], "<=", 0.3, "x floor")
+        if size >= 100_000 and row["cache"] == "cold":
+            check("100k_seconds", size, n_jobs, row["e2e_s"], "<", 60, "s")
+            check("100k_memory", size, n_jobs, row["mem_mb"], "<", 2048, "MB")
+    check("import_seconds", 0, 0, imports["seconds"], "<", 0.5, "s")
+    check("import_heavy_modules", 0, 0, len(imports["heavy"]), "==", 0, "modules")
+    return checks
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    return "nan" if value != value else f"{value:.{digits}f}"
+
+
+def print_report(table, checks, imports, floor_rows, out=sys.stdout) -> None:
+    w = out.write
+    w("\npolicystudy / floor (time ratios; < 1 is faster than the floor)\n")
+    head = (
+        f"{'size':>7} {'jobs':>4} {'cache':>5} {'route':>5} {'segment':>8} {'tfidf':>6} "
+        f"{'topics':>6} {'e2e':>6} {'e2e_s':>7} {'floor_s':>7} {'mem_MB':>7} "
+        f"{'floorMB':>7} {'seg_MB/s':>8} {'jieba_MB/s':>10}\n"
+    )
+    w(head)
+    for r in table:
+        w(
+            f"{r['size']:>7} {r['n_jobs']:>4} {r['cache']:>5} {r['route']:>5} "
+            f"{_fmt(r['segmentation']):>8} {_fmt(r['tfidf']):>6} {_fmt(r['topics']):>6} "
+            f"{_fmt(r['end_to_end']):>6} {_fmt(r['e2e_s'], 1):>7} {_fmt(r['floor_s'], 1):>7} "
+            f"{_fmt(r['mem_mb'], 0):>7} {_fmt(r['floor_mem_mb'], 0):>7} "
+            f"{_fmt(r['seg_mb_s'], 1):>8} {_fmt(r['jieba_mb_s'], 2):>10}\n"
+        )
+    w("\nfloor stages (s)\n")
+    sizes = sorted({r["size"] for r in floor_rows})
+    stages = ("import", "read", "dictionary", "segment", "tfidf", "topics", "end_to_end")
+    w(f"{'size':>7} " + " ".join(f"{s:>10}" for s in stages) + "\n")
+    for size in sizes:
+        by = {r["stage"]: r["seconds"] for r in floor_rows if r["size"] == size}
+        w(f"{size:>7} " + " ".join(f"{_fmt(by.get(s, math.nan)):>10}" for s in stages) + "\n")
+    heavy = ", ".join(imports["heavy"]) or "none"
+    w(f"\nimport policystudy: {imports['seconds']:.3f} s; heavy modules loaded: {heavy}\n")
+    w("\ntargets (sizes >= 10k paragraphs)\n")
+    for c in checks:
+        where = f"size={c['size']} jobs={c['n_jobs']}" if c["size"] else ""
+        w(
+            f"  {c['result']}  {c['target']:<24} {where:<20} {c['value']} {c['unit']} "
+            f"(target {c['op']} {c['threshold']})\n"
+        )
+
+
+def stage_table(rows: list[dict], out=sys.stdout) -> None:
+    stages = ("import", "load", "units", "tokenize", "features", "topics", "output")
+    out.write("\npolicystudy stages (s, Python API driver)\n")
+    out.write(f"{'size':>7} {'jobs':>4} {'cache':>5} " + " ".join(f"{s:>8}" for s in stages))
+    out.write("\n")
+    keys = sorted(
+        {(r["size"], r["n_jobs"], r["cache"]) for r in rows if r["route"] == "api"},
+        key=lambda k: (k[0], k[1], k[2] != "cold"),
+    )
+    for size, n_jobs, cache in keys:
+        by = {
+            r["stage"]: r["seconds"]
+            for r in rows
+            if r["route"] == "api" and (r["size"], r["n_jobs"], r["cache"]) == (size, n_jobs, cache)
+        }
+        out.write(
+            f"{size:>7} {n_jobs:>4} {cache:>5} "
+            + " ".join(f"{_fmt(by.get(s, math.nan)):>8}" for s in stages)
+            + "\n"
+        )
+
+
+def write_csv(path: Path, rows: list[dict], columns) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+            )
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    series: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        if r["stage"] != "end_to_end":
+            continue
+        name = (
+            "floor (jieba)"
+            if r["tool"] == "floor"
+            else f"policystudy {r['cache']}, {r['n_jobs']} job(s)"
+        )
+        series.setdefault(name, []).append((r["size"], r["seconds"]))
+    for name in sorted(series):
+        points = sorted(series[name])
+        ax.plot(*zip(*points, strict=True), marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("paragraphs")
+    ax.set_ylabel("end-to-end time (s)")
+    ax.set_title("Topics on synthetic corpora (k=10 NMF)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def parse_sizes(spec: str) -> list[int]:
+    """``"1k,10k"`` -> ``[1000, 10000]``; ``"default"`` -> 1k,10k."""
+    if spec in ("", "default"):
+        spec = "1k,10k"
+    sizes = []
+    for part in spec.split(","):
+        part = part.strip().lower()
+        factor = 1
+        if part.endswith("k"):
+            part, factor = part[:-1], 1000
+        elif part.endswith("m"):
+            part, factor = part[:-1], 1_000_000
+        try:
+            value = int(float(part) * factor)
+        except ValueError:
+            raise SystemExit(f"--size: cannot read {part!r} (use e.g. 1k,10k,100k)") from None
+        if value < 1:
+            raise SystemExit("--size: sizes must be positive")
+        sizes.append(value)
+    return sorted(set(sizes))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="policystudy benchmarks (see module docs)")
+    parser.add_argument("--size", default="default", help="paragraphs: 1k,10k (default), 100k")
+    parser.add_argument("--out", default=str(HERE / "results"), help="results folder")
+    parser.add_argument("--jobs", default="1,2", help="numbers of workers to time (1,2)")
+    parser.add_argument("--workdir", default=None, help="scratch folder (default: a temp dir)")
+    parser.add_argument(
+        "--src", default=None, help="benchmark this folder of .txt files instead of --size"
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny corpus (5 docs x 4 paragraphs), 1 worker, no plot",
+    )
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args(argv)
+
+    jobs = [int(j) for j in args.jobs.split(",")]
+    if args.smoke:
+        plan = [(5, 4)]
+        jobs = [1]
+    else:
+        plan = []
+        for size in parse_sizes(args.size):
+            per_doc = min(PARAGRAPHS_PER_DOC, size)
+            plan.append((max(1, size // per_doc), per_doc))
+    out = Path(args.out)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    cli = has_topics_command()
+    if not cli:
+        log("`policystudy topics` is not available: end-to-end times come from stages.py")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="policystudy-bench-", dir=args.workdir) as tmp:
+        if args.src:
+            rows += bench_size(Path(args.src), Path(tmp), jobs, cli, log)
+        for n_docs, n_paragraphs in [] if args.src else plan:
+            src = Path(tmp) / f"corpus-{n_docs * n_paragraphs}"
+            synth.make_corpus(src, n_docs, n_paragraphs)
+            rows += bench_size(src, Path(tmp), jobs, cli, log)
+            shutil.rmtree(src, ignore_errors=True)
+    log("import policystudy")
+    imports = import_check(1 if args.smoke else 5)
+    rows.append(
+        {
+            "size": 0,
+            "n_docs": 0,
+            "n_units": 0,
+            "mbytes": 0.0,
+            "tool": "policystudy",
+            "route": "import",
+            "cache": "none",
+            "n_jobs": 0,
+            "stage": "import:" + ("+".join(imports["heavy"]) or "light"),
+            "seconds": imports["seconds"],
+            "maxrss_mb": math.nan,
+            "tree_rss_mb": math.nan,
+        }
+    )
+
+    measured = [r for r in rows if r["route"] != "import"]
+    table = ratio_table(measured)
+    checks = evaluate(table, imports)
+    write_csv(out / "bench.csv", rows, COLUMNS)
+    write_csv(out / "targets.csv", checks, TARGET_COLUMNS)
+    if not (args.smoke or args.no_plot):
+        plot(measured, out / "bench.png")
+    print_report(table, checks, imports, [r for r in measured if r["tool"] == "floor"])
+    stage_table(measured)
+    print(f"\nwritten: {out / 'bench.csv'}, {out / 'targets.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
