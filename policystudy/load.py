@@ -438,8 +438,8 @@ def load_corpus(
         (cleaned, Simplified), ``raw_text`` (as decoded), ``n_chars``,
         ``n_raw_chars``, ``n_removed_chars`` (characters in removed spans),
         ``encoding``, ``detected_script`` and ``n_converted_chars`` (characters
-        OpenCC changed). ``docs.attrs["removed"]`` holds the removed spans
-        (see :func:`removed_spans`).
+        OpenCC changed). The removed spans travel in ``docs.attrs["removed"]``;
+        :func:`removed_spans` returns them as a table.
 
     Raises
     ------
@@ -507,7 +507,8 @@ def load_corpus(
     docs["script"] = docs["script"].fillna(docs["detected_script"])
     meta_cols = [c for c in docs.columns if c not in DOC_COLUMNS and c != "doc_id"]
     docs = docs[["doc_id", *meta_cols, *DOC_COLUMNS]].reset_index(drop=True)
-    docs.attrs["removed"] = pd.DataFrame(removed, columns=list(REMOVED_COLUMNS))
+    # Plain tuples, not a DataFrame: pandas compares attrs when it concatenates or merges.
+    docs.attrs["removed"] = tuple(tuple(r[c] for c in REMOVED_COLUMNS) for r in removed)
     docs.attrs["source"] = str(path)
     return docs
 
@@ -523,7 +524,9 @@ def removed_spans(docs: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(
             "this table has no record of removed spans: it did not come from load_corpus"
         )
-    return docs.attrs["removed"].copy()
+    return pd.DataFrame(list(docs.attrs["removed"]), columns=list(REMOVED_COLUMNS)).astype(
+        {"line": "int64", "n_chars": "int64"}
+    )
 
 
 def sha256_file(path: str | Path) -> str:

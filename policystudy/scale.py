@@ -61,6 +61,19 @@ def _is_dask_frame(obj: Any) -> bool:
     return type(obj).__module__.split(".")[0] == "dask" and hasattr(obj, "map_partitions")
 
 
+def _keep_dtypes():
+    # Dask converts text columns to pyarrow strings by default; a pandas table
+    # must come back with the dtypes it went in with.
+    import dask
+
+    return dask.config.set({"dataframe.convert-string": False})
+
+
+def _from_pandas(dd: Any, frame: pd.DataFrame, npartitions: int) -> Any:
+    with _keep_dtypes():
+        return dd.from_pandas(frame, npartitions=npartitions, sort=False)
+
+
 def _compute(collection: Any, client: Any = None) -> Any:
     if client is not None:
         return client.compute(collection).result()
@@ -139,7 +152,7 @@ def tokenize_dask(
         if npartitions is None:
             npartitions = _default_partitions(client)
         npartitions = max(1, min(int(npartitions), len(units) or 1))
-        frame = dd.from_pandas(units, npartitions=npartitions, sort=False)
+        frame = _from_pandas(dd, units, npartitions)
     meta = frame._meta.assign(
         tokens=pd.Series([], dtype=object), n_tokens=pd.Series([], dtype="int64")
     )
@@ -148,11 +161,11 @@ def tokenize_dask(
         tokenizer,
         column,
         meta=meta,
-        token=f"policystudy-tokenize-{tokenizer.fingerprint[:16]}",
     )
     if lazy:
         return result
-    out = _compute(result, client)
+    with _keep_dtypes():
+        out = _compute(result, client)
     out.attrs = {**units.attrs, "tokenizer": dict(tokenizer.settings), "cache_hits": 0}
     return out
 
@@ -230,7 +243,7 @@ def count_terms_dask(
                 f"tokens must be a pandas or dask DataFrame, not {type(tokens).__name__}"
             )
         n = npartitions or _default_partitions(client)
-        tokens = dd.from_pandas(tokens, npartitions=max(1, min(n, len(tokens) or 1)), sort=False)
+        tokens = _from_pandas(dd, tokens, max(1, min(n, len(tokens) or 1)))
     if column not in tokens.columns:
         raise ValueError(f"count_terms_dask: no column {column!r} in the tokens table")
     meta = pd.DataFrame(

@@ -220,3 +220,11 @@ def test_reproducible(docs) -> None:
 def test_decode_bytes_utf16_without_bom() -> None:
     text, codec = decode_bytes("市域治理现代化".encode("utf-16-le"))
     assert text == "市域治理现代化" and codec == "utf-16-le"
+
+
+def test_docs_combine_with_pandas(docs) -> None:
+    # the removed spans travel in attrs without breaking concat, merge or astype
+    joined = pd.concat([docs.iloc[:2], docs.iloc[2:]], ignore_index=True)
+    pd.testing.assert_frame_equal(joined, docs)
+    assert len(docs.merge(docs[["doc_id"]], on="doc_id")) == len(docs)
+    assert len(removed_spans(docs.astype({"city": "str"}))) == len(removed_spans(docs))

@@ -25,10 +25,11 @@ distributed = pytest.importorskip("distributed")
 
 K = 8
 #: Lowest acceptable mean top-10 Jaccard between MiniBatchNMF and NMF topics on the
-#: bundled corpus. Measured (k=8, batch_size=64, 30 epochs, seeds 0-4): 0.43-0.55
-#: against NMF, while two full NMF fits from different seeds agree 0.71-0.96 and
-#: topics of two unrelated random matrices about 0.01. Half of the measured floor
-#: for two different algorithms is far above chance and catches a broken fit.
+#: bundled corpus. Measured (k=8, batch_size=64, 30 epochs, MiniBatchNMF seeds 0-4 against
+#: NMF seed 0): 0.39-0.49. For scale: full NMF fits from seeds 1-4 against seed 0 agree
+#: 0.74-1.0, and MiniBatchNMF fitted on column-shuffled TF-IDF (no real topic shared)
+#: 0.02-0.03. 0.3 sits below every measured value yet ten times above chance, so it
+#: catches a broken fit without asserting identity between two different algorithms.
 MIN_AGREEMENT = 0.3
 
 
