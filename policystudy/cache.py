@@ -68,6 +68,7 @@ class TokenCache:
         if not keys or not self.path.exists():
             return {}
         found: dict[str, list[str]] = {}
+        pool: dict[str, str] = {}  # one string object per distinct token
         con = self._connect()
         try:
             for i in range(0, len(keys), _BATCH):
@@ -75,7 +76,7 @@ class TokenCache:
                 marks = ",".join("?" * len(batch))
                 rows = con.execute(f"SELECT key, tokens FROM tokens WHERE key IN ({marks})", batch)
                 for key, value in rows:
-                    found[key] = value.split(_SEP) if value else []
+                    found[key] = [pool.setdefault(t, t) for t in value.split(_SEP)] if value else []
         finally:
             con.close()
         return found

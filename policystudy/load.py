@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from policystudy import clean as _clean
@@ -235,8 +236,11 @@ def detect_script(
     ('推动泉州基础设施应通尽通,筑牢向金门供水安全保障体系。', 'simplified', 1)
     """
     converted = _converter(config).convert(text)
+    if converted == text:
+        return converted, "simplified", 0
     if len(converted) == len(text):
-        n_converted = sum(a != b for a, b in zip(text, converted, strict=True))
+        a = np.frombuffer(text.encode("utf-32-le"), "<u4")
+        n_converted = int((a != np.frombuffer(converted.encode("utf-32-le"), "<u4")).sum())
     else:  # phrase conversions changed the length: count changed Han characters
         n_converted = len(set(_HAN.findall(text)) - set(_HAN.findall(converted)))
     n_han = len(_HAN.findall(text)) or 1

@@ -366,6 +366,11 @@ def _text_color(value: float, norm: mpl.colors.Normalize) -> str:
 # --------------------------------------------------------------------------- plots
 
 
+# Column labels wider than this (about 9 Latin or 5 Chinese characters at 10 pt)
+# do not fit the 0.9 in allowed per heatmap column and are slanted.
+_HEATMAP_LABEL_INCHES = 0.75
+
+
 def topic_heatmap(
     prevalence: pd.DataFrame,
     *,
@@ -392,6 +397,13 @@ def topic_heatmap(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Notes
+    -----
+    Group labels are written horizontally when they fit their column (city
+    names); when the longest is wider than about 9 Latin or 5 Chinese
+    characters (doc_ids, doc_types) all are slanted by 30 degrees and
+    right-aligned under their column so that they do not overlap.
     """
     _ensure_font()
     what = "prevalence table"
@@ -430,7 +442,14 @@ def topic_heatmap(
                 j + 0.5, i + 0.5, text, ha="center", va="center",
                 fontsize=8, color=_text_color(v, norm),
             )  # fmt: skip
-    ax.set_xticks(np.arange(len(groups)) + 0.5, [str(g) for g in groups])
+    col_labels = [str(g) for g in groups]
+    ax.set_xticks(np.arange(len(groups)) + 0.5, col_labels)
+    if _text_inches(col_labels) > _HEATMAP_LABEL_INCHES:
+        # Long group names (doc_ids, doc_types) would run into each other.
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+            label.set_rotation_mode("anchor")
     ax.set_yticks(np.arange(len(topics)) + 0.5, row_labels)
     ax.set_xlim(0, len(groups))
     ax.set_ylim(len(topics), 0)
@@ -781,7 +800,9 @@ def k_selection(select_k_table: pd.DataFrame) -> Figure:
 
     Two panels sharing the k axis: NPMI coherence, and stability across
     restarts and across subsamples.  A band of +/- one standard deviation is
-    drawn where a ``<column>_sd`` column is present and finite.  With several
+    drawn where a ``<column>_sd`` column is present and finite, clipped to the
+    range the measure can take ([-1, 1] for NPMI, [0, 1] for the Jaccard
+    stabilities), so a band never suggests impossible values.  With several
     methods in the table (column ``method``) each gets its own line style.
 
     Parameters
@@ -815,6 +836,12 @@ def k_selection(select_k_table: pd.DataFrame) -> Figure:
         (ax_stab, "stability_restarts", "stability: restarts", "C1"),
         (ax_stab, "stability_subsamples", "stability: subsamples", "C2"),
     ]
+    # The range each measure can take: NPMI in [-1, 1], Jaccard in [0, 1].
+    bounds = {
+        "coherence_npmi": (-1.0, 1.0),
+        "stability_restarts": (0.0, 1.0),
+        "stability_subsamples": (0.0, 1.0),
+    }
     for mi, method in enumerate(methods):
         rows = data[data["method"] == method].sort_values("k")
         k = rows["k"].to_numpy()
@@ -824,7 +851,11 @@ def k_selection(select_k_table: pd.DataFrame) -> Figure:
             sd_column = f"{column}_sd"
             if sd_column in rows.columns and np.isfinite(rows[sd_column]).any():
                 mean, sd = rows[column].to_numpy(), rows[sd_column].to_numpy()
-                ax.fill_between(k, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
+                low, high = bounds[column]
+                ax.fill_between(
+                    k, np.clip(mean - sd, low, high), np.clip(mean + sd, low, high),
+                    color=color, alpha=0.2, lw=0,
+                )  # fmt: skip
     ax_coh.set_ylabel("NPMI coherence")
     ax_stab.set_ylabel("stability (mean matched\ntop-term Jaccard)")
     ax_stab.set_xlabel("number of topics k")

@@ -238,7 +238,7 @@ class Tokenizer:
 
     def __getstate__(self) -> dict:
         # Native segmenter state cannot be pickled; it is rebuilt on first use.
-        return {k: v for k, v in self.__dict__.items() if k != "_segmenter"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_segmenter", "_kept")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
@@ -290,7 +290,22 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         """Filtered tokens of ``text``."""
-        return [t for t in self.segment(text) if self.keep(t)]
+        # Decide each distinct piece once and reuse one string object per token:
+        # the filter then costs a dict lookup, and token lists share their strings.
+        kept = self.__dict__.get("_kept")
+        if kept is None:
+            kept = self.__dict__["_kept"] = {}
+        out = []
+        for piece in self.segment(text):
+            token = kept.get(piece)
+            if token is None:
+                token = kept[piece] = piece if self.keep(piece) else ""
+            if token:
+                out.append(token)
+        return out
+
+    def __dask_tokenize__(self) -> str:
+        return self.fingerprint
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` under this tokenizer's settings."""
@@ -430,6 +445,9 @@ def _atomic_write(path: Path, text: str) -> None:
 # The tokenize stage
 # --------------------------------------------------------------------------
 
+#: Below this many characters still to tokenize, ``n_jobs`` is ignored: starting
+#: worker processes costs more than it saves (measured by ``make bench``).
+PARALLEL_MIN_CHARS = 2_000_000
 #: Below this many uncached texts no progress bar is shown even in a terminal.
 PROGRESS_MIN = 20000
 
@@ -457,7 +475,8 @@ def tokenize(
     tokenizer : Tokenizer, optional
         Default ``Tokenizer()``.
     n_jobs : int
-        Worker processes for texts not in the cache (``-1``: all cores). Results
+        Worker processes for texts not in the cache (``-1``: all cores), used when
+        at least :data:`PARALLEL_MIN_CHARS` characters remain to tokenize. Results
         are identical to ``n_jobs=1``; each worker loads the dictionary once.
     column : str
         The text column.
@@ -515,6 +534,8 @@ def tokenize(
 
 def _run(tokenizer: Tokenizer, texts: list[str], n_jobs: int, show: bool) -> list[list[str]]:
     n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else max(1, int(n_jobs))
+    if sum(map(len, texts)) < PARALLEL_MIN_CHARS:
+        n_jobs = 1  # starting processes costs more than it saves on small inputs
     n_chunks = 1 if n_jobs == 1 else min(len(texts), n_jobs * 8)
     size = -(-len(texts) // n_chunks)
     chunks = [texts[i : i + size] for i in range(0, len(texts), size)]

@@ -324,6 +324,23 @@ def test_topic_heatmap_cells(prevalence_table):
     assert fig.axes[0].texts[0].get_text() == "-0.11"
 
 
+def test_topic_heatmap_slants_long_group_labels_only(prevalence_table):
+    fig = plots.topic_heatmap(prevalence_table)  # city names fit their columns
+    assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {0.0}
+
+    by_doc = prevalence_table.assign(doc_id=prevalence_table["city"].map(dict(zip(CITIES, DOCS))))
+    ax = plots.topic_heatmap(by_doc, by="doc_id").axes[0]
+    labels = ax.get_xticklabels()
+    assert [t.get_text() for t in labels] == sorted(DOCS[:2] + DOCS[3:])
+    assert {t.get_rotation() for t in labels} == {30.0}
+    assert {t.get_horizontalalignment() for t in labels} == {"right"}
+    # slanted labels are laid out without overlapping each other
+    fig = ax.figure
+    fig.draw_without_rendering()
+    boxes = [t.get_window_extent() for t in labels]
+    assert not any(a.overlaps(b) for a, b in zip(boxes, boxes[1:], strict=False))
+
+
 def test_prevalence_intervals_name_the_interval_kind(prevalence_table):
     fig = plots.prevalence_intervals(prevalence_table)
     ax = fig.axes[0]
@@ -403,6 +420,29 @@ def test_k_selection_curves_and_bands(select_k_table):
     assert len(ax_stab.collections) == 2 and not ax_coh.collections  # sd bands only where given
     no_sd = select_k_table.drop(columns=["stability_restarts_sd", "stability_subsamples_sd"])
     assert not plots.k_selection(no_sd).axes[1].collections
+
+
+def test_k_selection_bands_stay_within_the_range_of_each_measure(select_k_table):
+    wide = select_k_table.assign(
+        coherence_npmi=[0.95, -0.9, 0.1, 0.0],
+        coherence_npmi_sd=[0.2, 0.3, 0.05, 0.1],
+        stability_restarts=[0.97, 0.9, 0.1, 1.0],
+        stability_restarts_sd=[0.1, 0.2, 0.3, 0.0],
+    )
+    ax_coh, ax_stab = plots.k_selection(wide).axes
+
+    def band_limits(collection):
+        y = np.concatenate([path.vertices[:, 1] for path in collection.get_paths()])
+        return y.min(), y.max()
+
+    low, high = band_limits(ax_coh.collections[0])
+    assert low == -1.0 and high == 1.0  # 0.95 + 0.2 and -0.9 - 0.3 are clipped
+    restarts = ax_stab.collections[0]
+    low, high = band_limits(restarts)
+    assert low == 0.0 and high == 1.0  # 0.1 - 0.3 and 0.97 + 0.1 are clipped
+    # bands inside the range are left alone
+    low, high = band_limits(plots.k_selection(select_k_table).axes[1].collections[0])
+    assert (low, high) == pytest.approx((0.59 - 0.08, 0.78 + 0.04))
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,10 @@ def test_tokenize_stage(units, tokens) -> None:
     assert tokens.attrs["tokenizer"]["hmm"] is False
 
 
-def test_tokenize_parallel_identical(units, tmp_path: Path) -> None:
+def test_tokenize_parallel_identical(units, monkeypatch) -> None:
+    import policystudy.tokens
+
+    monkeypatch.setattr(policystudy.tokens, "PARALLEL_MIN_CHARS", 0)  # force worker processes
     one = tokenize(units, n_jobs=1, cache=False)
     two = tokenize(units, n_jobs=2, cache=False)
     assert one["tokens"].tolist() == two["tokens"].tolist()
