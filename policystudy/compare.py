@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import zlib
 from collections.abc import Hashable, Iterable, Mapping
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+
+from policystudy._io import atomic_write
 
 __all__ = [
     "KEYNESS_CAVEAT",
@@ -1018,20 +1019,6 @@ Units are paragraphs nested in documents; most cities have one document.
 """
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        # mkstemp creates owner-only files; exports are meant to be shared.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _protected_dirs() -> list[Path]:
     package = Path(__file__).resolve().parent
     return [package.parent / "data", package / "_data"]
@@ -1109,5 +1096,5 @@ def export_for_r(features: Any, directory: str | os.PathLike[str]) -> dict[str, 
         "readme": (directory / "README.txt", readme.encode("utf-8")),
     }
     for path, data in files.values():
-        _atomic_write(path, data)
+        atomic_write(path, data)
     return {name: path for name, (path, _) in files.items()}

@@ -123,12 +123,10 @@ def save_table(table, output_dir: str | os.PathLike[str] | None, name: str) -> P
     """
     if output_dir is None:
         return None
-    target = Path(output_dir) / f"{name}.csv"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    table.to_csv(tmp, index=False, float_format="%.6g", lineterminator="\n")
-    os.replace(tmp, target)
-    return target
+    from policystudy._io import atomic_write
+
+    text = table.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    return atomic_write(Path(output_dir) / f"{name}.csv", text)
 
 
 def save_figures(fig, output_dir: str | os.PathLike[str] | None, name: str) -> list[Path]:

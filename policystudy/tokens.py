@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from policystudy._io import atomic_write
 from policystudy.cache import TokenCache
 
 __all__ = [
@@ -419,7 +420,7 @@ def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note
     ]
     if note:
         header.append(f"# {note}")
-    _atomic_write(path, "\n".join([*header, *rows]) + "\n")
+    atomic_write(path, "\n".join([*header, *rows]) + "\n")
     return path
 
 
@@ -432,13 +433,6 @@ def _refuse_data_dir(path: Path) -> None:
         return
     if path.resolve().is_relative_to(data):
         raise ValueError(f"{path}: refusing to write inside the bundled corpus folder {data}")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------

@@ -561,10 +561,13 @@ def select_k(
       seeds; each is matched to the reference topic by topic
       (:func:`match_topics`: Hungarian matching on the Jaccard similarity of
       top-``n_top_terms`` sets) and scores its mean matched Jaccard. For NMF
-      the restarts use ``init=restart_init`` (default ``"random"``): the
-      default nndsvda initialisation is derived from an SVD and barely
-      depends on the seed, so seed changes alone would measure almost
-      nothing. LDA restarts only change the seed.
+      the restarts use ``init=restart_init`` (default ``"random"``) so that
+      their starting points really differ: the default nndsvda
+      initialisation is derived from an SVD and depends on the seed only
+      through the randomized SVD. That dependence is small but not nil
+      (on the bundled corpus one of two other seeds changes some topics),
+      so seed changes alone would understate how much the topics can vary.
+      LDA restarts only change the seed.
     * ``stability_subsamples``: ``n_subsamples`` fits (default
       initialisation, other seeds) on random subsets of
       ``subsample_frac`` of the units, matched to the reference the same way.
@@ -586,7 +589,10 @@ def select_k(
         Seed of the reference fits; it also seeds the restart seeds and the
         subsamples, which are the same for every ``k``.
     restart_init : str, default "random"
-        NMF initialisation for the restarts.
+        NMF initialisation for the restarts (any ``init`` accepted by
+        :class:`sklearn.decomposition.NMF`; with ``"nndsvda"`` the restarts
+        differ from the reference only through the seed of the randomized
+        SVD).
     max_iter : int or None, default None
         Passed to every fit (see :func:`fit_topics`).
     **kwargs
