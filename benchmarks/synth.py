@@ -100,13 +100,12 @@ def make_corpus(
         ``path``, ``n_docs``, ``n_paragraphs`` (total), ``n_bytes`` (UTF-8 bytes of
         paragraph text), ``n_distinct`` (distinct paragraphs).
     """
-    from policystudy.load import bundled_data_dir
+    from policystudy._io import refuse_corpus_dir
 
     if n_docs < 1 or n_paragraphs < 1:
         raise ValueError("n_docs and n_paragraphs must be >= 1")
     out = Path(out)
-    if out.resolve().is_relative_to(bundled_data_dir().resolve()):
-        raise ValueError(f"{out}: refusing to write inside the bundled corpus folder")
+    refuse_corpus_dir(out)
     texts, meta = source_units()
     rng = np.random.default_rng(seed)
     per_unit = [_sentences(t) for t in texts]

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "refuse_corpus_dir"]
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
@@ -31,3 +31,17 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def refuse_corpus_dir(path: str | os.PathLike[str]) -> None:
+    """Raise ValueError if ``path`` lies in the bundled corpus (``data/`` or ``_data/``).
+
+    No code writes to the corpus: outputs must go elsewhere.
+    """
+    package = Path(__file__).resolve().parent
+    resolved = Path(path).resolve()
+    for protected in (package.parent / "data", package / "_data"):
+        if resolved.is_relative_to(protected.resolve()):
+            raise ValueError(
+                f"{path}: refusing to write inside the bundled corpus directory {protected}"
+            )

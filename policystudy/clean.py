@@ -393,16 +393,23 @@ def rejoin_broken_lines(text: str) -> str:
     >>> rejoin_broken_lines("(36)深化立法领域改革。全面贯彻实\\n\\n施宪法。\\n八、标题")
     '(36)深化立法领域改革。全面贯彻实施宪法。\\n八、标题'
     """
-    lines = [line.strip() for line in text.split("\n")]
+    return _rejoin(text)[0]
+
+
+def _rejoin(text: str) -> tuple[str, list[dict]]:
+    """Joined text and one record per join (1-based line of the continuation)."""
     out: list[str] = []
-    for line in lines:
+    records: list[dict] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.strip()
         if not line:
             continue
         if out and _joinable(out[-1], line):
+            records.append(_record("rejoin_broken_lines", number, f"{out[-1][-6:]}|{line[:6]}", 0))
             out[-1] += line
         else:
             out.append(line)
-    return "\n".join(out)
+    return "\n".join(out), records
 
 
 def _joinable(previous: str, line: str) -> bool:
@@ -504,8 +511,10 @@ def clean_text(
     text = "\n".join(kept)
     for step in steps:
         if step is rejoin_broken_lines:
-            removed.extend(_joins(text))
-        text = step(text)
+            text, joins = _rejoin(text)
+            removed.extend(joins)
+        else:
+            text = step(text)
     return CleanResult(text=text, removed=removed)
 
 
@@ -516,21 +525,3 @@ def _record(rule: str, line: int, text: str, n_chars: int | None = None) -> dict
         "text": text,
         "n_chars": len(text) if n_chars is None else n_chars,
     }
-
-
-def _joins(text: str) -> list[dict]:
-    """Records of the joins :func:`rejoin_broken_lines` will make."""
-    records = []
-    previous: tuple[int, str] | None = None
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        if previous and _joinable(previous[1], line):
-            records.append(
-                _record("rejoin_broken_lines", number, f"{previous[1][-6:]}|{line[:6]}", 0)
-            )
-            previous = (previous[0], previous[1] + line)
-        else:
-            previous = (number, line)
-    return records

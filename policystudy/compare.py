@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from policystudy._io import atomic_write
+from policystudy._io import atomic_write, refuse_corpus_dir
 
 __all__ = [
     "KEYNESS_CAVEAT",
@@ -1019,11 +1019,6 @@ Units are paragraphs nested in documents; most cities have one document.
 """
 
 
-def _protected_dirs() -> list[Path]:
-    package = Path(__file__).resolve().parent
-    return [package.parent / "data", package / "_data"]
-
-
 def _docvars(units: pd.DataFrame) -> pd.DataFrame:
     """Unit metadata without list-valued columns (e.g. tokens), which CSV cannot hold."""
     keep = [
@@ -1068,10 +1063,7 @@ def export_for_r(features: Any, directory: str | os.PathLike[str]) -> dict[str, 
     if "unit_id" not in units.columns:
         raise KeyError("features.units has no column 'unit_id' (needed to name the rows)")
     directory = Path(directory)
-    resolved = directory.resolve()
-    for protected in _protected_dirs():
-        if resolved == protected or protected in resolved.parents:
-            raise ValueError(f"refusing to write into the corpus directory {protected}")
+    refuse_corpus_dir(directory)
     bad_terms = [t for t in map(str, vocabulary) if "\n" in t or "\r" in t]
     if bad_terms:
         raise ValueError(f"terms contain line breaks and cannot go in terms.txt: {bad_terms[:5]}")

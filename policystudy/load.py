@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import hashlib
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -531,8 +530,3 @@ def removed_spans(docs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(list(docs.attrs["removed"]), columns=list(REMOVED_COLUMNS)).astype(
         {"line": "int64", "n_chars": "int64"}
     )
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

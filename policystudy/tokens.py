@@ -43,7 +43,7 @@ from typing import Any
 
 import pandas as pd
 
-from policystudy._io import atomic_write
+from policystudy._io import atomic_write, refuse_corpus_dir
 from policystudy.cache import TokenCache
 
 __all__ = [
@@ -404,7 +404,7 @@ def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note
     Written atomically. Refuses to write inside the bundled ``data/`` folder.
     """
     path = Path(path)
-    _refuse_data_dir(path)
+    refuse_corpus_dir(path)
     if isinstance(terms, pd.DataFrame):
         rows = [
             f"{r.term}  # quoted {r.count}x in {r.n_docs} document(s)"
@@ -422,17 +422,6 @@ def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note
         header.append(f"# {note}")
     atomic_write(path, "\n".join([*header, *rows]) + "\n")
     return path
-
-
-def _refuse_data_dir(path: Path) -> None:
-    from policystudy.load import bundled_data_dir
-
-    try:
-        data = bundled_data_dir().resolve()
-    except Exception:
-        return
-    if path.resolve().is_relative_to(data):
-        raise ValueError(f"{path}: refusing to write inside the bundled corpus folder {data}")
 
 
 # --------------------------------------------------------------------------
