@@ -340,8 +340,9 @@ def build_features(
     tfidf = transformer.fit_transform(counts).astype(np.float64).tocsr()
     tfidf.sort_indices()
 
-    kept_tokens = body["tokens"].iloc[keep]
-    # A fixed vocabulary reproduces exactly the columns and idf chosen above.
+    # The same columns and idf weights, for placing new units in this space.
+    # Setting idf_ (scikit-learn's documented way to transfer it) avoids
+    # counting every token a second time.
     vectorizer = TfidfVectorizer(
         analyzer=identity_analyzer,
         lowercase=False,
@@ -352,7 +353,8 @@ def build_features(
         smooth_idf=True,
         sublinear_tf=sublinear_tf,
         dtype=np.float64,
-    ).fit(kept_tokens)
+    )
+    vectorizer.idf_ = transformer.idf_
 
     units = body.iloc[keep].drop(columns=["tokens"]).reset_index(drop=True)
     units["n_vocab_tokens"] = n_vocab_tokens[keep].astype(np.int64)

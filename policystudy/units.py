@@ -3,14 +3,21 @@
 Chinese policy documents number their structure with a small set of markers. From
 the highest conventional level to the lowest:
 
-========  ==================  =========================================
-type      marker              example
-========  ==================  =========================================
-``cn``    Chinese numeral 、   ``八、探索泉州融合发展新路``
-``pcn``   (Chinese numeral)   ``(一)重大意义`` / ``（一）``
-``pnum``  (Arabic numeral)    ``(29)完善泉州台经贸融合机制。…``
-``num``   Arabic numeral .    ``1.强化和落实“两个维护”保障机制。``
-========  ==================  =========================================
+============  ==================  =========================================
+type          marker              example
+============  ==================  =========================================
+``part``      第…部分 / 第…篇      ``第二部分 主要任务``
+``chapter``   第…章               ``第一章 总则``
+``subchapter`` 第…节              ``第三节 监督管理``
+``article``   第…条               ``第五条 市人民政府应当…。``
+``cn``        Chinese numeral 、   ``八、探索泉州融合发展新路``
+``pcn``         (Chinese numeral)   ``(一)重大意义`` / ``（一）``
+``pnum``        (Arabic numeral)    ``(29)完善泉州台经贸融合机制。…``
+``num``         Arabic numeral .    ``1.强化和落实“两个维护”保障机制。``
+============  ==================  =========================================
+
+The 第… markers (parts, chapters, sections and articles of regulations and
+implementing measures) take Chinese or Arabic numerals.
 
 ``——`` lines (``——在经济高质量发展上先行。…``) are targets listed under a
 heading; they are units of kind ``"target"``, not headings.
@@ -25,8 +32,11 @@ scraping, or a restart at 1 after a higher heading).
 
 Each unit is one of:
 
-- ``"heading"``: a marker line that is only a title (no sentence inside);
-- ``"item"``: a numbered item whose title runs into its text (``(29)完善…。建立…``);
+- ``"heading"``: a marker line that is only a title (no sentence inside, at most
+  :data:`HEADING_MAX` characters, not ending in ``；`` or ``：``);
+- ``"item"``: a numbered item whose title runs into its text (``(29)完善…。建立…``),
+  an entry of a numbered list (ending in ``；`` or ``：``), or an article (``第…条``,
+  always a provision, never a title);
 - ``"target"``: a ``——`` line;
 - ``"title"``: the document title, an unnumbered first line without a full stop;
 - ``"paragraph"``: any other paragraph.
@@ -51,7 +61,7 @@ from policystudy.load import DOC_COLUMNS
 __all__ = ["split_units", "UNIT_COLUMNS", "MARKER_TYPES"]
 
 #: Marker types in rank order (highest level first).
-MARKER_TYPES = ("cn", "pcn", "pnum", "num")
+MARKER_TYPES = ("part", "chapter", "subchapter", "article", "cn", "pcn", "pnum", "num")
 #: How many numbers a run-in marker may skip (numbers lost in scraping).
 MAX_NUMBER_GAP = 5
 #: Longest section label kept from a heading.
@@ -75,8 +85,13 @@ UNIT_COLUMNS = (
     "n_chars",
 )
 
-_CN = "一二三四五六七八九十百"
+_CN = "一二三四五六七八九十百零〇"
+_ORD = rf"第([{_CN}]{{1,6}}|\d{{1,3}})\s*"
 _MARKERS = {
+    "part": re.compile(_ORD + "(?:部分|篇)"),
+    "chapter": re.compile(_ORD + "章"),
+    "subchapter": re.compile(_ORD + "节"),
+    "article": re.compile(_ORD + "条(?![例款件])"),
     "cn": re.compile(rf"([{_CN}]{{1,4}})、"),
     "pcn": re.compile(rf"[(（]([{_CN}]{{1,4}})[)）]"),
     "pnum": re.compile(r"[(（](\d{1,3})[)）]"),
@@ -85,7 +100,8 @@ _MARKERS = {
 _TARGET = re.compile(r"——(?=[\u4e00-\u9fff])")
 # Where a run-in marker may start: after a sentence end or a space.
 _RUN_IN = re.compile(
-    rf"(?<=[。；;!?！？\s])\s*(?=[{_CN}]{{1,4}}、|[(（](?:[{_CN}]{{1,4}}|\d{{1,3}})[)）]"
+    rf"(?<=[。；;!?！？\s])\s*(?=第(?:[{_CN}]{{1,6}}|\d{{1,3}})\s*(?:部分|篇|章|节|条)"
+    rf"|[{_CN}]{{1,4}}、|[(（](?:[{_CN}]{{1,4}}|\d{{1,3}})[)）]"
     r"|\d{1,3}\s*[.．](?!\d)\s*[\u4e00-\u9fff“《]|——[\u4e00-\u9fff])"
 )
 
@@ -96,7 +112,7 @@ def _cn_to_int(numeral: str) -> int:
     >>> [_cn_to_int(x) for x in ("八", "十", "十一", "二十三", "一百零五")]
     [8, 10, 11, 23, 105]
     """
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
     total, current = 0, 0
     for ch in numeral:
         if ch in digits:
@@ -165,7 +181,11 @@ def _label(text: str) -> str:
     return head[:SECTION_LABEL_MAX].strip()
 
 
-def _is_pure_heading(text: str) -> bool:
+def _is_pure_heading(text: str, marker_type: str = "") -> bool:
+    # An article (第…条) is a provision, never a title; a line ending in ；or ：
+    # is an entry of a list, not a title.
+    if marker_type == "article" or text.rstrip().endswith(("；", ";", "：", ":")):
+        return False
     return "。" not in text.rstrip("。") and len(text) <= HEADING_MAX
 
 
@@ -190,7 +210,11 @@ def _doc_units(text: str) -> list[dict]:
             _accept(first, last, restart)
         for segment in _segments(line, last, restart):
             marker = _marker(segment)
-            if marker is not None and marker.type != "target" and not _is_pure_heading(segment):
+            if (
+                marker is not None
+                and marker.type != "target"
+                and not _is_pure_heading(segment, marker.type)
+            ):
                 span = _MARKERS[marker.type].match(segment)
                 split = _split_heading_body(segment, span.end()) if marker.type == "cn" else None
                 if split:
@@ -215,7 +239,7 @@ def _doc_units(text: str) -> list[dict]:
             kind, level = "target", 0
         else:
             level = level_of[marker.type]
-            kind = "heading" if _is_pure_heading(segment) else "item"
+            kind = "heading" if _is_pure_heading(segment, marker.type) else "item"
             if level == 1:
                 section = (marker.label, _label(segment))
                 subsection = ""

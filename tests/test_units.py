@@ -156,3 +156,49 @@ def test_missing_column() -> None:
         assert "text" in str(err)
     else:  # pragma: no cover
         raise AssertionError("expected ValueError")
+
+
+REGULATION = (
+    "泉州市促进民营经济发展条例\n"
+    "第一章 总则\n"
+    "第一条 为了优化民营经济发展环境,结合本市实际,制定本条例。\n"
+    "第二条 本条例适用于本市行政区域。 第三条 市人民政府应当加强领导。\n"
+    "第二章 发展环境\n"
+    "第一节 市场准入\n"
+    "第四条 各级人民政府应当依照本条例第三条的规定,落实负面清单制度。\n"
+    "第五条 支持民营企业参与下列项目:\n"
+    "(一)重大基础设施建设;\n"
+    "(二)公共服务领域项目。\n"
+    "第二节 要素保障\n"
+    "第六条 保障民营企业用地需求。\n"
+    "第三章 附则\n"
+    "第一百零五条 本条例自2025年1月1日起施行。"
+)
+
+
+def test_regulation_chapters_sections_articles() -> None:
+    units = split_units(pd.DataFrame({"doc_id": ["reg"], "text": [REGULATION]}))
+    assert units["kind"].tolist() == [
+        "title",
+        "heading",  # 第一章
+        "item",
+        "item",
+        "item",  # 第三条, split from the line of 第二条 after the space
+        "heading",  # 第二章
+        "heading",  # 第一节
+        "item",  # 第四条; its reference to 第三条 mid-sentence is not a marker
+        "item",
+        "item",  # (一) ending in ; is a list entry, not a title
+        "heading",  # (二) ... 。 short marker line stays a heading, as elsewhere
+        "heading",
+        "item",
+        "heading",
+        "item",
+    ]
+    assert units["section"].iloc[1:5].eq("第一章 总则").all()
+    assert (
+        units.loc[units["text"].str.startswith("第六条"), "subsection"].item() == "第二节 要素保障"
+    )
+    assert units["heading_level"].tolist()[1:8] == [1, 3, 3, 3, 1, 2, 3]
+    assert units["text"].iloc[-1].startswith("第一百零五条")
+    assert units["section_id"].iloc[-1] == "三"
