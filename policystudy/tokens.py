@@ -31,6 +31,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 import threading
 import unicodedata
@@ -489,7 +490,12 @@ def tokenize(
         store = (
             cache if isinstance(cache, TokenCache) else TokenCache(None if cache is True else cache)
         )
-    found = store.get_many(keys.values()) if store else {}
+    found: dict[str, list[str]] = {}
+    if store:
+        try:
+            found = store.get_many(keys.values())
+        except (OSError, sqlite3.Error) as exc:
+            store = _cache_unusable(store, exc, explicit=cache is not True)
     todo = [t for t in unique if keys[t] not in found]
 
     if todo:
@@ -501,7 +507,10 @@ def tokenize(
         results = _run(tokenizer, todo, n_jobs, show)
         new = {keys[t]: toks for t, toks in zip(todo, results, strict=True)}
         if store:
-            store.put_many(new)
+            try:
+                store.put_many(new)
+            except (OSError, sqlite3.Error) as exc:
+                _cache_unusable(store, exc, explicit=cache is not True)
         found.update(new)
 
     out = units.copy()
@@ -513,6 +522,19 @@ def tokenize(
         "cache_hits": len(unique) - len(todo),
     }
     return out
+
+
+def _cache_unusable(store: TokenCache, exc: Exception, *, explicit: bool) -> None:
+    """A cache the user named must work; the default one may fail (read-only home)."""
+    if explicit:
+        raise OSError(f"token cache {store.path} cannot be used: {exc}") from exc
+    warnings.warn(
+        f"token cache {store.path} cannot be used ({exc}); tokenizing without it. "
+        "Set POLICYSTUDY_CACHE to a writable folder, or pass cache=False.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return None
 
 
 def _run(tokenizer: Tokenizer, texts: list[str], n_jobs: int, show: bool) -> list[list[str]]:

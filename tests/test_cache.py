@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from policystudy.cache import TokenCache, cache_dir
 from policystudy.tokens import Tokenizer, tokenize
@@ -107,3 +108,21 @@ def test_never_in_data_dir(units, tmp_path: Path, monkeypatch) -> None:
     tokenize(units.iloc[:5])
     assert (tmp_path / "tokens-v1.sqlite").exists()
     assert sorted(p.name for p in bundled_data_dir().iterdir()) == before
+
+
+def test_unusable_default_cache_warns_and_still_tokenizes(units, tmp_path: Path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(blocker))
+    sample = units.head(5)
+    with pytest.warns(RuntimeWarning, match="not-a-folder.*POLICYSTUDY_CACHE"):
+        result = tokenize(sample)
+    expected = tokenize(sample, cache=False)
+    assert result["tokens"].tolist() == expected["tokens"].tolist()
+
+
+def test_unusable_named_cache_is_an_error(units, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(OSError, match="not-a-folder"):
+        tokenize(units.head(5), cache=blocker)
