@@ -1,6 +1,13 @@
-"""On-disk cache of tokens, keyed by unit text and every tokenizer setting.
+"""On-disk caches: tokens (:class:`TokenCache`) and fitted topic models (:class:`ModelCache`).
 
-The cache is one SQLite file in the user's cache folder (``platformdirs``), or in
+Tokens are keyed by unit text and every tokenizer setting. Fitted models are
+keyed by the exact feature matrix, every estimator parameter and the versions of
+scikit-learn, NumPy and SciPy; a fit is deterministic for these, so a cached
+model is the model a new fit would return, only sooner. Pass ``cache=False`` to
+:func:`policystudy.tokenize`, :func:`policystudy.fit_topics` or
+:func:`policystudy.select_k` (``--no-cache`` on the command line) to bypass them.
+
+The token cache is one SQLite file in the user's cache folder (``platformdirs``), or in
 the folder named by the ``POLICYSTUDY_CACHE`` environment variable. SQLite makes
 every write an atomic transaction and serialises concurrent writers, so two
 processes tokenizing at once never corrupt it. It is bounded: when the file grows
@@ -12,14 +19,19 @@ Use ``policystudy cache --info`` and ``policystudy cache --clear`` from the comm
 from __future__ import annotations
 
 import os
+import pickle
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["TokenCache", "cache_dir", "DEFAULT_MAX_BYTES"]
+__all__ = ["TokenCache", "ModelCache", "cache_dir", "DEFAULT_MAX_BYTES", "DEFAULT_MODEL_MAX_BYTES"]
 
 #: Default bound on the cache file (bytes).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+#: Default bound on the folder of cached models (bytes).
+DEFAULT_MODEL_MAX_BYTES = 256 * 1024 * 1024
 _FILE = "tokens-v1.sqlite"
 _SEP = "\x1f"  # unit separator: never part of a token
 _BATCH = 500  # keys per SELECT (SQLite variable limit)
@@ -141,3 +153,90 @@ class TokenCache:
             if p.exists():
                 p.unlink()
         return n
+
+
+class ModelCache:
+    """A bounded folder of fitted models, one pickle file per key.
+
+    Every file is written to a temporary name and renamed into place, so a
+    reader never sees a partial file and an interrupted write leaves nothing
+    behind. When the folder grows beyond ``max_bytes`` the least recently used
+    files are deleted. A file that cannot be read is deleted and treated as a
+    miss. Only read models written by this cache: loading a pickle runs code.
+
+    Parameters
+    ----------
+    directory : str or Path, optional
+        Default ``models/`` inside :func:`cache_dir`.
+    max_bytes : int
+        Bound on the total size of the folder.
+    """
+
+    _SUFFIX = ".pkl"
+
+    def __init__(
+        self, directory: str | Path | None = None, *, max_bytes: int = DEFAULT_MODEL_MAX_BYTES
+    ):
+        self.directory = Path(directory) if directory is not None else cache_dir() / "models"
+        self.max_bytes = int(max_bytes)
+
+    def _file(self, key: str) -> Path:
+        return self.directory / f"{key}{self._SUFFIX}"
+
+    def get(self, key: str) -> Any | None:
+        """The cached value for ``key``, or None."""
+        path = self._file(key)
+        try:
+            with open(path, "rb") as fh:
+                value = pickle.load(fh)
+        except FileNotFoundError:
+            return None
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            path.unlink(missing_ok=True)
+            return None
+        os.utime(path)  # recently used: evicted last
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` atomically, then enforce the bound."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._file(key))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._evict()
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob(f"*{self._SUFFIX}"))
+
+    def _evict(self) -> None:
+        files = [(p.stat().st_mtime, p.name, p) for p in self._files() if p.is_file()]
+        total = sum(p.stat().st_size for _, _, p in files)
+        for _, _, path in sorted(files):
+            if total <= self.max_bytes:
+                break
+            total -= path.stat().st_size
+            path.unlink(missing_ok=True)
+
+    def info(self) -> dict:
+        """Location, number of models, size and bound of the cache."""
+        files = self._files()
+        return {
+            "path": str(self.directory),
+            "entries": len(files),
+            "size_bytes": sum(p.stat().st_size for p in files),
+            "max_bytes": self.max_bytes,
+        }
+
+    def clear(self) -> int:
+        """Delete every cached model; returns how many were removed."""
+        files = self._files()
+        for p in files:
+            p.unlink(missing_ok=True)
+        return len(files)

@@ -3,7 +3,7 @@
 ::
 
     policystudy corpus [SOURCE]                    summary table of the documents
-    policystudy cache --info | --clear             the token cache
+    policystudy cache --info | --clear             the token and model caches
     policystudy topics [SOURCE] --k K --out DIR    topic model tables
     policystudy compare [SOURCE] --by city --out DIR
     policystudy study [SOURCE] --out DIR           run every notebook into DIR
@@ -91,17 +91,20 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from policystudy.cache import TokenCache
+    from policystudy.cache import ModelCache, TokenCache
 
-    store = TokenCache(args.dir)
+    tokens = TokenCache(args.dir)
+    models = ModelCache(None if args.dir is None else Path(args.dir) / "models")
     if args.clear:
-        n = store.clear()
-        print(f"removed {n} cached entries from {store.path}")
+        print(f"removed {tokens.clear()} cached token lists from {tokens.path}")
+        print(f"removed {models.clear()} cached models from {models.directory}")
         return 0
-    info = store.info()
-    print(f"path:     {info['path']}")
-    print(f"entries:  {info['entries']}")
-    print(f"size:     {info['size_bytes'] / 1e6:.1f} MB (bound {info['max_bytes'] / 1e6:.0f} MB)")
+    for name, info in (("tokens", tokens.info()), ("models", models.info())):
+        print(f"{name}:")
+        print(f"  path:     {info['path']}")
+        print(f"  entries:  {info['entries']}")
+        size, bound = info["size_bytes"] / 1e6, info["max_bytes"] / 1e6
+        print(f"  size:     {size:.1f} MB (bound {bound:.0f} MB)")
     return 0
 
 
@@ -120,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="write CSV instead of a text table")
     p.set_defaults(func=_cmd_corpus)
 
-    p = sub.add_parser("cache", help="inspect or clear the token cache")
+    p = sub.add_parser("cache", help="inspect or clear the token and model caches")
     group = p.add_mutually_exclusive_group()
     group.add_argument(
         "--info", action="store_true", help="show location, entries and size (default)"
@@ -150,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("study", help="run every notebook of the study into a reports folder")
     p.add_argument("source", nargs="?", default=None, help="corpus (default: the bundled corpus)")
+    p.add_argument("--text-column", default="text", help="text column of a table source")
+    p.add_argument("--id-column", default="doc_id", help="document id column of a table source")
     p.add_argument("--out", default="reports", help="output folder (default reports)")
     p.add_argument("--k", type=int, default=None, help="number of topics for the notebooks")
     p.add_argument("--only", nargs="*", default=(), help="notebook name prefixes, e.g. 01 04")
@@ -160,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
-    parser.add_argument("--no-cache", action="store_true", help="bypass the token cache")
+    parser.add_argument("--no-cache", action="store_true", help="bypass the token and model caches")
     parser.add_argument("--min-df", type=float, default=2, help="minimum document frequency")
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
 
@@ -195,7 +200,11 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     from policystudy.topics import fit_topics
 
     model = fit_topics(
-        _features(args), k=args.k, method=args.method, random_state=args.random_state
+        _features(args),
+        k=args.k,
+        method=args.method,
+        random_state=args.random_state,
+        cache=not args.no_cache,
     )
     unit_topics = model.unit_topics_
     first = ["doc_id", "unit_id", "section", "text", "topic", "weight", "label"]
@@ -233,9 +242,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_study(args: argparse.Namespace) -> int:
     from policystudy.study import run_study
 
-    parameters = {} if args.k is None else {"k": args.k}
     done = run_study(
-        args.source, args.out, parameters=parameters, only=args.only, html=not args.no_html
+        args.source,
+        args.out,
+        parameters={} if args.k is None else {"k": args.k},
+        only=args.only,
+        html=not args.no_html,
+        text_column=args.text_column,
+        id_column=args.id_column,
     )
     print(f"executed {len(done)} notebook(s); results in {Path(args.out).resolve()}")
     for path in done:
@@ -248,10 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from policystudy.load import CorpusError
+    from policystudy.study import StudyError
 
     try:
         return int(args.func(args) or 0)
-    except (CorpusError, FileNotFoundError, ValueError) as err:
+    except (CorpusError, StudyError, FileNotFoundError, ValueError) as err:
         print(f"policystudy {args.command}: error: {err}", file=sys.stderr)
         return 2
 

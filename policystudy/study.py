@@ -15,7 +15,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
+__all__ = ["StudyError", "notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
+
+
+class StudyError(RuntimeError):
+    """A notebook of the study failed; the message names it and the error it raised."""
 
 
 def notebook_dir() -> Path:
@@ -43,6 +47,8 @@ def run_study(
     only: Sequence[str] = (),
     html: bool = True,
     kernel_name: str = "python3",
+    text_column: str = "text",
+    id_column: str = "doc_id",
 ) -> list[Path]:
     """Execute the notebooks into ``out``.
 
@@ -61,16 +67,25 @@ def run_study(
         Also render each executed notebook to HTML.
     kernel_name : str
         Jupyter kernel to run the notebooks in.
+    text_column, id_column : str
+        Columns of a table ``source`` holding the text and the document id
+        (see :func:`policystudy.load_corpus`); passed to every notebook.
 
     Returns
     -------
     list of Path
-        The executed notebooks. A notebook that fails stops the run with the
-        error; results already in ``out`` from earlier runs are replaced only
-        notebook by notebook, after each one succeeds.
+        The executed notebooks. The corpus is loaded once before any notebook
+        starts, so a source that cannot be read fails at once with the loader's
+        error. A notebook that fails stops the run with a :class:`StudyError`;
+        results already in ``out`` from earlier runs are replaced only notebook
+        by notebook, after each one succeeds.
     """
     import papermill
+    from papermill.exceptions import PapermillExecutionError
 
+    from policystudy.load import load_corpus
+
+    load_corpus(source, text_column=text_column, id_column=id_column)  # fail fast, clearly
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     done = []
@@ -81,20 +96,27 @@ def run_study(
         with tempfile.TemporaryDirectory(dir=out, prefix=f".{stem}.") as tmp:
             tmp = Path(tmp)
             params = {
+                "text_column": text_column,
+                "id_column": id_column,
                 **(parameters or {}),
                 "source": None if source is None else str(Path(source).resolve()),
                 "output_dir": str(tmp / stem),
             }
             executed = tmp / path.name
-            papermill.execute_notebook(
-                str(path),
-                str(executed),
-                parameters=params,
-                kernel_name=kernel_name,
-                cwd=str(path.parent),
-                progress_bar=False,
-                log_output=False,
-            )
+            try:
+                papermill.execute_notebook(
+                    str(path),
+                    str(executed),
+                    parameters=params,
+                    kernel_name=kernel_name,
+                    cwd=str(path.parent),
+                    progress_bar=False,
+                    log_output=False,
+                )
+            except PapermillExecutionError as err:
+                raise StudyError(
+                    f"{path.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
+                ) from None
             if html:
                 _to_html(executed, tmp / f"{stem}.html")
             # Replace earlier results only now that this notebook succeeded.

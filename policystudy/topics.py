@@ -17,8 +17,12 @@ Fitting always runs with BLAS/OpenMP limited to one thread so that a given
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -29,6 +33,7 @@ from sklearn.decomposition import NMF, LatentDirichletAllocation
 from sklearn.metrics import adjusted_mutual_info_score, normalized_mutual_info_score
 from threadpoolctl import threadpool_limits
 
+from policystudy.cache import ModelCache
 from policystudy.features import Features
 from policystudy.units import NO_HEADINGS, PREAMBLE
 
@@ -259,6 +264,48 @@ def _check_k(k: int, matrix: sp.spmatrix) -> None:
         raise ValueError(f"k={k} exceeds min(n_units, n_terms)={limit} of the feature matrix")
 
 
+CacheArg = bool | str | Path | ModelCache
+_log = logging.getLogger(__name__)
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _fit_key(
+    matrix: sp.csr_matrix,
+    estimator: Any,
+) -> str | None:
+    """Key of one fit: the matrix bytes, every estimator parameter, library versions.
+
+    None when a parameter is not a plain scalar (it could not be keyed reliably).
+    """
+    import scipy
+    import sklearn
+
+    params = estimator.get_params()
+    if not all(isinstance(v, _SCALARS) for v in params.values()):
+        return None
+    header = {
+        "format": 1,
+        "estimator": type(estimator).__name__,
+        "params": params,
+        "versions": [sklearn.__version__, np.__version__, scipy.__version__],
+        "shape": list(matrix.shape),
+        "format_sparse": matrix.format,
+    }
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode("utf-8"))
+    for part in (matrix.indptr, matrix.indices, matrix.data):
+        digest.update(part.dtype.str.encode("ascii"))
+        digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()
+
+
+def _model_cache(cache: CacheArg) -> ModelCache | None:
+    if cache is False or cache is None:
+        return None
+    if isinstance(cache, ModelCache):
+        return cache
+    return ModelCache(None if cache is True else cache)
+
+
 def _fit_matrix(
     matrix: sp.csr_matrix,
     method: str,
@@ -266,14 +313,37 @@ def _fit_matrix(
     random_state: int,
     max_iter: int | None,
     kwargs: Mapping[str, Any],
+    cache: CacheArg = False,
 ) -> tuple[Any, np.ndarray]:
-    """Fit one estimator single-threaded; return it and the raw unit-topic matrix."""
+    """Fit one estimator single-threaded; return it and the raw unit-topic matrix.
+
+    With a cache, a fit with the same matrix, parameters and library versions is
+    read back instead of recomputed (the fit is deterministic, so the result is
+    the same). A cache that cannot be read or written is skipped.
+    """
     estimator = _estimator(method, k, random_state, max_iter, kwargs)
+    matrix = sp.csr_matrix(matrix)
+    store = _model_cache(cache)
+    key = _fit_key(matrix, estimator) if store is not None else None
+    if key is not None:
+        try:
+            hit = store.get(key)
+        except OSError as exc:
+            _log.debug("model cache not readable: %s", exc)
+            hit = None
+        if hit is not None:
+            return hit
     # One thread: BLAS reductions in several threads can change the last bits
     # of sums and, through the iterations, the fitted topics.
     with threadpool_limits(limits=1):
         weights = estimator.fit_transform(matrix)
-    return estimator, np.asarray(weights, dtype=np.float64)
+    result = (estimator, np.asarray(weights, dtype=np.float64))
+    if key is not None:
+        try:
+            store.put(key, result)
+        except OSError as exc:
+            _log.debug("model cache not writable: %s", exc)
+    return result
 
 
 def _shares(weights: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:
@@ -309,6 +379,7 @@ def fit_topics(
     random_state: int = 0,
     max_iter: int | None = None,
     n_top_terms: int = 10,
+    cache: CacheArg = True,
     **kwargs: Any,
 ) -> TopicModel:
     """Fit a topic model to the units of a :class:`Features` object.
@@ -333,6 +404,12 @@ def fit_topics(
         Override the method's default number of iterations.
     n_top_terms : int, default 10
         Terms per topic kept in ``topic_terms_``.
+    cache : bool, path or ModelCache, default True
+        Reuse a fit with the same matrix, parameters and library versions from
+        the model cache (:class:`policystudy.cache.ModelCache`, in
+        :func:`policystudy.cache.cache_dir`); a folder or a ``ModelCache``
+        selects another one; ``False`` always refits. The result is the same
+        either way.
     **kwargs
         Further estimator parameters (e.g. ``alpha_W`` for NMF,
         ``doc_topic_prior`` for LDA); they override the defaults above.
@@ -353,7 +430,9 @@ def fit_topics(
     _check_k(k, matrix)
     if not isinstance(n_top_terms, (int, np.integer)) or n_top_terms < 1:
         raise ValueError(f"n_top_terms must be a positive int, got {n_top_terms!r}")
-    estimator, weights = _fit_matrix(matrix, method, int(k), random_state, max_iter, kwargs)
+    estimator, weights = _fit_matrix(
+        matrix, method, int(k), random_state, max_iter, kwargs, cache=cache
+    )
     return _assemble(
         features, estimator, weights, matrix, method, int(random_state), int(n_top_terms)
     )
@@ -548,6 +627,7 @@ def select_k(
     random_state: int = 0,
     restart_init: str = "random",
     max_iter: int | None = None,
+    cache: CacheArg = True,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Compare numbers of topics by coherence and stability.
@@ -595,6 +675,9 @@ def select_k(
         SVD).
     max_iter : int or None, default None
         Passed to every fit (see :func:`fit_topics`).
+    cache : bool, path or ModelCache, default True
+        Model cache for every fit (see :func:`fit_topics`); rerunning the
+        same selection reads the fits back instead of recomputing them.
     **kwargs
         Further estimator parameters, passed to every fit.
 
@@ -640,20 +723,20 @@ def select_k(
     binary = _binary(features)
     rows = []
     for k in ks:
-        reference, _ = _fit_matrix(matrix, method, k, random_state, max_iter, kwargs)
+        reference, _ = _fit_matrix(matrix, method, k, random_state, max_iter, kwargs, cache)
         ref_top = _top_indices(reference.components_, n_top_terms)
         coherence = float(np.mean([_npmi_pairs(binary, row).mean() for row in ref_top]))
         ref_sets = [set(row.tolist()) for row in ref_top]
 
         restart_scores = []
         for seed in restart_seeds:
-            est, _ = _fit_matrix(matrix, method, k, int(seed), max_iter, restart_kwargs)
+            est, _ = _fit_matrix(matrix, method, k, int(seed), max_iter, restart_kwargs, cache)
             restart_scores.append(
                 _matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean()
             )
         sub_scores = []
         for seed, subset in zip(sub_seeds, subsets, strict=True):
-            est, _ = _fit_matrix(matrix[subset], method, k, int(seed), max_iter, kwargs)
+            est, _ = _fit_matrix(matrix[subset], method, k, int(seed), max_iter, kwargs, cache)
             sub_scores.append(_matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean())
 
         restart_mean, restart_sd = _mean_sd(restart_scores)

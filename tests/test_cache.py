@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from policystudy.cache import TokenCache, cache_dir
+from policystudy.cache import ModelCache, TokenCache, cache_dir
 from policystudy.tokens import Tokenizer, tokenize
 
 
@@ -126,3 +126,19 @@ def test_unusable_named_cache_is_an_error(units, tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(OSError, match="not-a-folder"):
         tokenize(units.head(5), cache=blocker)
+
+
+def test_model_cache_roundtrip_atomic_and_bounded(tmp_path: Path) -> None:
+    store = ModelCache(tmp_path, max_bytes=3_000)
+    assert store.get("missing") is None
+    store.put("a", b"x" * 1_000)
+    assert store.get("a") == b"x" * 1_000
+    assert not list(tmp_path.glob(".tmp-*"))  # no temporary file left behind
+    for key in ("b", "c", "d"):
+        store.put(key, b"y" * 1_000)
+    info = store.info()
+    assert info["size_bytes"] <= 3_000 and info["entries"] < 4
+    assert store.get("d") is not None  # the newest survives eviction
+    (tmp_path / "bad.pkl").write_bytes(b"not a pickle")
+    assert store.get("bad") is None and not (tmp_path / "bad.pkl").exists()
+    assert store.clear() == info["entries"]

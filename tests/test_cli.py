@@ -48,13 +48,18 @@ def test_bad_source_is_a_clear_error(tmp_path: Path, capsys) -> None:
 
 
 def test_cache_commands(tmp_path: Path, capsys) -> None:
-    from policystudy.cache import TokenCache
+    from policystudy.cache import ModelCache, TokenCache
 
     TokenCache(tmp_path).put_many({"k": ["词"]})
+    ModelCache(tmp_path / "models").put("a", 1)
+    ModelCache(tmp_path / "models").put("b", 2)
     assert main(["cache", "--info", "--dir", str(tmp_path)]) == 0
-    assert "entries:  1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "entries:  1" in out and "entries:  2" in out
     assert main(["cache", "--clear", "--dir", str(tmp_path)]) == 0
-    assert "removed 1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "removed 1 cached token lists" in out and "removed 2 cached models" in out
+    assert ModelCache(tmp_path / "models").info()["entries"] == 0
 
 
 def test_console_script_installed() -> None:

@@ -51,24 +51,43 @@ def _assert_same(a: TopicModel, b: TopicModel) -> None:
 def test_default_fit_converges_without_warnings(features: Features, method: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = fit_topics(features, method=method)
+        model = fit_topics(features, method=method, cache=False)
     assert model.k == 8 and model.method == method
     if method == "nmf":
         assert model.model_.n_iter_ < model.model_.max_iter
 
 
 def test_same_seed_same_model(features: Features, nmf: TopicModel) -> None:
-    _assert_same(nmf, fit_topics(features, K))
+    _assert_same(nmf, fit_topics(features, K, cache=False))
 
 
 def test_thread_count_does_not_change_results(features: Features, nmf: TopicModel) -> None:
     with threadpool_limits(limits=2):
-        two_threads = fit_topics(features, K)
+        two_threads = fit_topics(features, K, cache=False)
     _assert_same(nmf, two_threads)
 
 
 def test_lda_deterministic(features: Features, lda: TopicModel) -> None:
-    _assert_same(lda, fit_topics(features, K, method="lda"))
+    _assert_same(lda, fit_topics(features, K, method="lda", cache=False))
+
+
+def test_model_cache_returns_the_same_fit(features: Features, tokens, tmp_path) -> None:
+    from policystudy.cache import ModelCache
+
+    store = ModelCache(tmp_path)
+    fresh = fit_topics(features, K, cache=False)
+    first = fit_topics(features, K, cache=store)
+    assert store.info()["entries"] == 1
+    again = fit_topics(features, K, cache=store)
+    assert store.info()["entries"] == 1  # read back, not refitted
+    _assert_same(fresh, first)
+    _assert_same(fresh, again)
+    assert again.model_.n_iter_ == fresh.model_.n_iter_
+    # every parameter and the matrix itself are part of the key
+    fit_topics(features, K, cache=store, alpha_W=0.01)
+    fit_topics(features, K, random_state=1, cache=store)
+    fit_topics(build_features(tokens, min_df=3), K, cache=store)
+    assert store.info()["entries"] == 4
 
 
 @pytest.mark.parametrize("name", ["nmf", "lda"])
