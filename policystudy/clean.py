@@ -201,9 +201,11 @@ CREDIT_LINE = LineRule(
         r"^(?:【[^】]{1,12}】)?\s*(?:本台|本报|本網|本网|特约|见习)?"
         r"(?:记者|記者|通讯员|通訊員|编辑|編輯|责任编辑|責任編輯|责编|責編|实习生|摄影|攝影|摄像|"
         r"校对|審核|审核|初审|复审|终审|[一二三]审|[一二三]審|监制|監製|制作|编审|主编)\s*[:：]"
+        r"|^[(（]\s*(?:本台|本报|本報|本网|本網|特约|特約)?\s*(?:记者|記者|通讯员|通訊員)[^()（）]{1,40}[)）]$"
     ),
     60,
-    "reporter, correspondent, editor and review credits such as 本台记者:… or 【…】一审:…",
+    "reporter, correspondent, editor and review credits such as 本台记者:…, 【…】一审:… "
+    "or (本报记者 … 通讯员 …)",
 )
 CONTACT_LINE = LineRule(
     "contact_footer",
@@ -231,10 +233,12 @@ SOURCE_HEADER = LineRule(
     re.compile(
         r"^\d{4}[-年/.]\d{1,2}[-月/.]\d{1,2}日?\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?\s*"
         r"(?:(?:来源|來源|发布|發布|作者)\s*[:：].*)?$"
-        r"|^(?:来源|來源|发布时间|發布時間|发布日期|發布日期|信息来源|信息來源)\s*[:：]"
+        r"|^(?:来源|來源|发布时间|發布時間|发布日期|發布日期|信息来源|信息來源|本文来源|本文來源|"
+        r"文章来源|文章來源|稿件来源|稿件來源)\s*[:：]"
+        r"|(?:浏览次数|瀏覽次數|阅读次数|閱讀次數|点击数|點擊數|访问量|訪問量)\s*[:：]"
     ),
     60,
-    "source/date header lines such as 2020年01月06日17:30 来源:中国网",
+    "source/date header lines such as 2020年01月06日17:30 来源:中国网, and page-view counters",
 )
 METADATA_TABLE = LineRule(
     "metadata_table",
@@ -250,6 +254,31 @@ NEWS_LEAD = LineRule(
     re.compile(r"^(?:今天|今日|昨天|昨日|本周|日前|近日)\s*[(（]\d{1,2}日[)）]"),
     200,
     "a news report's lead sentence dated relative to publication, e.g. 今天(22日)上午,…",
+)
+_CHROME_WORD = (
+    r"打印本页|打印本頁|打印|关闭窗口|關閉窗口|关闭本页|關閉本頁|关闭|關閉|收藏本页|收藏|"
+    r"返回顶部|返回頂部|返回|字号|字號|大|中|小|默认|默認"
+)
+PORTAL_CHROME = LineRule(
+    "portal_chrome",
+    re.compile(
+        rf"^(?:[【\[]?\s*(?:{_CHROME_WORD})\s*[】\]]?\s*)+$"
+        r"|^(?:字号|字號)\s*[:：]"
+        r"|^扫一扫|^掃一掃|^分享到|^(?:上|下)一(?:篇|条|條)\s*[:：]|^相关链接|^相關鏈接"
+    ),
+    60,
+    "web-page controls such as 【打印本页】【关闭窗口】, 字号:大 中 小, 扫一扫在手机打开当前页, "
+    "分享到:, 上一篇:/下一篇:",
+)
+SITE_FOOTER = LineRule(
+    "site_footer",
+    re.compile(
+        # Only signs no content line carries: 主办单位 alone can be an event's organiser.
+        r"网站标识码|網站標識碼|ICP\s*[备備证證]|公网安备|公網安備",
+        re.IGNORECASE,
+    ),
+    120,
+    "portal footers: lines with a 网站标识码, ICP or 公网安备 registration number",
 )
 PIPE_ONLY = LineRule(
     "table_pipes",
@@ -268,6 +297,8 @@ DEFAULT_LINE_RULES: tuple[LineRule, ...] = (
     SOURCE_HEADER,
     METADATA_TABLE,
     NEWS_LEAD,
+    PORTAL_CHROME,
+    SITE_FOOTER,
     PIPE_ONLY,
 )
 
@@ -396,6 +427,9 @@ def rejoin_broken_lines(text: str) -> str:
     return _rejoin(text)[0]
 
 
+_PROSE = re.compile(r"[。，,；;、]")
+
+
 def _rejoin(text: str) -> tuple[str, list[dict]]:
     """Joined text and one record per join (1-based line of the continuation)."""
     out: list[str] = []
@@ -413,8 +447,11 @@ def _rejoin(text: str) -> tuple[str, list[dict]]:
 
 
 def _joinable(previous: str, line: str) -> bool:
+    # Only a prose line (one with sentence punctuation) can have been broken by a
+    # page or layout break; a title or a label line ends without punctuation anyway.
     return (
         previous[-1] not in TERMINAL
+        and bool(_PROSE.search(previous))
         and not _is_pure_heading(previous)
         and not HEADING_MARKER.match(line)
         and bool(re.match(rf"[{HAN}]", previous[-1]))

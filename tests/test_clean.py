@@ -119,3 +119,43 @@ def test_custom_rules_are_respected(docs) -> None:
         raw, line_rules=[r for r in clean.DEFAULT_LINE_RULES if r.name != "credit_line"]
     )
     assert "本台记者" in kept_credits.text
+
+
+PORTAL_PAGE = """温州市人民政府关于印发数字经济实施方案的通知
+发布时间:2023-05-12 10:20 来源:市政府办公室 浏览次数:1234
+字号:[ 大 中 小 ]
+各县(市、区)人民政府,市政府直属各单位:
+现将《数字经济实施方案》印发给你们,请认真贯彻执行。
+一、总体要求
+到2025年,全市数字经济核心产业增加值占比达到15以上。
+扫一扫在手机打开当前页
+【打印本页】【关闭窗口】
+分享到:
+(本报记者 李四 通讯员 王五)
+本文来源:温州日报
+附件:1.任务分工表
+主办单位:温州市人民政府办公室 网站标识码:3303000001 浙ICP备05001234号
+浙公网安备 33030202000123号
+上一篇:关于加强安全生产工作的通知
+下一篇:关于推进共同富裕的意见"""
+
+
+def test_portal_page_chrome_and_footer_removed() -> None:
+    result = clean_text(PORTAL_PAGE)
+    assert result.text.split("\n") == [
+        "温州市人民政府关于印发数字经济实施方案的通知",  # a title is not joined to the next line
+        "各县(市、区)人民政府,市政府直属各单位:",
+        "现将《数字经济实施方案》印发给你们,请认真贯彻执行。",
+        "一、总体要求",
+        "到2025年,全市数字经济核心产业增加值占比达到15以上。",
+        "附件:1.任务分工表",
+    ]
+    rules = [span["rule"] for span in result.removed]
+    for rule in ("portal_chrome", "site_footer", "credit_line", "source_header"):
+        assert rule in rules
+    assert "rejoin_broken_lines" not in rules
+
+
+def test_organiser_lines_of_an_event_plan_are_content() -> None:
+    text = "主办单位:温州市商务局\n承办单位:各县(市、区)商务局"
+    assert clean_text(text).text == text
