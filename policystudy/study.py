@@ -112,6 +112,7 @@ def run_study(
                     cwd=str(path.parent),
                     progress_bar=False,
                     log_output=False,
+                    **_kernel_options(),
                 )
             except PapermillExecutionError as err:
                 raise StudyError(
@@ -127,6 +128,19 @@ def run_study(
                 os.replace(item, target)
             done.append(out / path.name)
     return done
+
+
+def _kernel_options() -> dict:
+    """Talk to the local kernel over Unix sockets where there are any.
+
+    Over TCP, current kernels print an unencrypted-transport warning to stderr
+    for every notebook; IPC keeps the run's output to what the study reports.
+    """
+    if os.name == "nt":
+        return {}
+    from traitlets.config import Config
+
+    return {"config": Config({"KernelManager": {"transport": "ipc"}})}
 
 
 def _to_html(notebook: Path, target: Path) -> None:
