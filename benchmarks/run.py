@@ -14,7 +14,11 @@ timed, every run in a fresh Python process:
 
 Peak memory: ``maxrss_mb`` is the kernel's peak resident set of the process
 (``wait4``); ``tree_rss_mb`` is the peak of the summed RSS of the process and
-its worker processes, sampled every 20 ms with psutil (NaN without psutil).
+its worker processes, sampled every 20 ms with psutil (NaN without psutil). Forked
+workers share the parent's pages, which summed RSS counts once per process;
+``tree_pss_mb`` sums the proportional set size instead (each shared page divided
+among the processes sharing it: the memory the run really occupies; Linux only,
+NaN elsewhere). The memory target uses ``tree_pss_mb`` where it exists.
 
 Results: ``OUT/bench.csv`` (one row per measured stage), ``OUT/targets.csv``
 (one row per target check), ``OUT/bench.png`` (end-to-end time vs size, log-log),
@@ -61,6 +65,7 @@ COLUMNS = (
     "seconds",
     "maxrss_mb",
     "tree_rss_mb",
+    "tree_pss_mb",
 )
 TARGET_COLUMNS = ("target", "size", "n_jobs", "value", "op", "threshold", "unit", "result")
 #: Targets apply from this many paragraphs up.
@@ -75,18 +80,24 @@ K = 10
 # --------------------------------------------------------------------------
 
 
-def _tree_rss(proc) -> int:
-    total = 0
+def _tree_memory(proc) -> tuple[int, float]:
+    """Summed RSS and summed PSS (NaN where PSS is unavailable) of a process tree."""
+    rss, pss = 0, 0.0
     try:
         procs = [proc, *proc.children(recursive=True)]
     except Exception:
-        return 0
+        return 0, math.nan
     for p in procs:
         try:
-            total += p.memory_info().rss
+            rss += p.memory_info().rss
         except Exception:
-            pass
-    return total
+            continue
+        try:
+            value = getattr(p.memory_full_info(), "pss", None)
+        except Exception:  # the process ended, or access denied
+            continue
+        pss = math.nan if value is None else pss + value
+    return rss, pss
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
@@ -103,12 +114,16 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
         watched = psutil.Process(proc.pid) if psutil else None
         peak_tree = 0
+        peak_pss = 0.0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if watched is not None:
-                peak_tree = max(peak_tree, _tree_rss(watched))
+                rss, pss = _tree_memory(watched)
+                peak_tree = max(peak_tree, rss)
+                if pss == pss:  # not NaN
+                    peak_pss = max(peak_pss, pss)
             time.sleep(0.02)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -123,6 +138,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict:
         "wall": wall,
         "maxrss_mb": maxrss,
         "tree_rss_mb": peak_tree / 2**20 if psutil else math.nan,
+        "tree_pss_mb": peak_pss / 2**20 if psutil and peak_pss > 0 else math.nan,
         "stdout": stdout,
     }
 
@@ -216,6 +232,7 @@ def bench_size(
                 "seconds": seconds,
                 "maxrss_mb": run["maxrss_mb"],
                 "tree_rss_mb": run["tree_rss_mb"],
+                "tree_pss_mb": run["tree_pss_mb"],
             }
         )
 
@@ -318,8 +335,11 @@ def ratio_table(rows: list[dict]) -> list[dict]:
 
 
 def _mem(row: dict) -> float:
-    tree = row["tree_rss_mb"]
-    return tree if tree == tree and tree > 0 else row["maxrss_mb"]
+    for column in ("tree_pss_mb", "tree_rss_mb"):
+        value = row.get(column, math.nan)
+        if value == value and value > 0:
+            return value
+    return row["maxrss_mb"]
 
 
 def evaluate(table: list[dict], imports: dict) -> list[dict]:
@@ -551,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": imports["seconds"],
             "maxrss_mb": math.nan,
             "tree_rss_mb": math.nan,
+            "tree_pss_mb": math.nan,
         }
     )
 

@@ -27,6 +27,7 @@ BENCH_COLUMNS = [
     "seconds",
     "maxrss_mb",
     "tree_rss_mb",
+    "tree_pss_mb",
 ]
 TARGET_COLUMNS = ["target", "size", "n_jobs", "value", "op", "threshold", "unit", "result"]
 
