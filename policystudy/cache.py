@@ -33,6 +33,8 @@ DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 #: Default bound on the folder of cached models (bytes).
 DEFAULT_MODEL_MAX_BYTES = 256 * 1024 * 1024
 _FILE = "tokens-v1.sqlite"
+#: Folder of the model cache inside the cache folder.
+MODEL_SUBDIR = "models"
 _SEP = "\x1f"  # unit separator: never part of a token
 _BATCH = 500  # keys per SELECT (SQLite variable limit)
 
@@ -167,7 +169,7 @@ class ModelCache:
     Parameters
     ----------
     directory : str or Path, optional
-        Default ``models/`` inside :func:`cache_dir`.
+        Default :data:`MODEL_SUBDIR` inside :func:`cache_dir`.
     max_bytes : int
         Bound on the total size of the folder.
     """
@@ -177,7 +179,7 @@ class ModelCache:
     def __init__(
         self, directory: str | Path | None = None, *, max_bytes: int = DEFAULT_MODEL_MAX_BYTES
     ):
-        self.directory = Path(directory) if directory is not None else cache_dir() / "models"
+        self.directory = Path(directory) if directory is not None else cache_dir() / MODEL_SUBDIR
         self.max_bytes = int(max_bytes)
 
     def _file(self, key: str) -> Path:
@@ -216,12 +218,13 @@ class ModelCache:
         return sorted(self.directory.glob(f"*{self._SUFFIX}"))
 
     def _evict(self) -> None:
-        files = [(p.stat().st_mtime, p.name, p) for p in self._files() if p.is_file()]
-        total = sum(p.stat().st_size for _, _, p in files)
-        for _, _, path in sorted(files):
+        stats = [(p.stat(), p) for p in self._files()]
+        total = sum(st.st_size for st, _ in stats)
+        # Oldest use first; the name breaks ties so eviction order is stable.
+        for st, path in sorted(stats, key=lambda sp: (sp[0].st_mtime, sp[1].name)):
             if total <= self.max_bytes:
                 break
-            total -= path.stat().st_size
+            total -= st.st_size
             path.unlink(missing_ok=True)
 
     def info(self) -> dict:

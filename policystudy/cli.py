@@ -91,10 +91,10 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from policystudy.cache import ModelCache, TokenCache
+    from policystudy.cache import MODEL_SUBDIR, ModelCache, TokenCache
 
     tokens = TokenCache(args.dir)
-    models = ModelCache(None if args.dir is None else Path(args.dir) / "models")
+    models = ModelCache(None if args.dir is None else Path(args.dir) / MODEL_SUBDIR)
     if args.clear:
         print(f"removed {tokens.clear()} cached token lists from {tokens.path}")
         print(f"removed {models.clear()} cached models from {models.directory}")

@@ -74,18 +74,15 @@ def run_study(
     Returns
     -------
     list of Path
-        The executed notebooks. The corpus is loaded once before any notebook
-        starts, so a source that cannot be read fails at once with the loader's
-        error. A notebook that fails stops the run with a :class:`StudyError`;
-        results already in ``out`` from earlier runs are replaced only notebook
-        by notebook, after each one succeeds.
+        The executed notebooks. A notebook that fails stops the run with a
+        :class:`StudyError` naming the notebook, the cell and the error it raised
+        (for a source that cannot be read, the loader's message, which names the
+        file and the problem); results already in ``out`` from earlier runs are
+        replaced only notebook by notebook, after each one succeeds.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from policystudy.load import load_corpus
-
-    load_corpus(source, text_column=text_column, id_column=id_column)  # fail fast, clearly
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     done = []

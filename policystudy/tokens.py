@@ -495,7 +495,8 @@ def tokenize(
         try:
             found = store.get_many(keys.values())
         except (OSError, sqlite3.Error) as exc:
-            store = _cache_unusable(store, exc, explicit=cache is not True)
+            _cache_unusable(store, exc, explicit=cache is not True)
+            store = None
     todo = [t for t in unique if keys[t] not in found]
 
     if todo:
@@ -534,7 +535,6 @@ def _cache_unusable(store: TokenCache, exc: Exception, *, explicit: bool) -> Non
         RuntimeWarning,
         stacklevel=3,
     )
-    return None
 
 
 def _run(tokenizer: Tokenizer, texts: list[str], n_jobs: int, show: bool) -> list[list[str]]:

@@ -3,18 +3,18 @@
 Chinese policy documents number their structure with a small set of markers. From
 the highest conventional level to the lowest:
 
-============  ==================  =========================================
-type          marker              example
-============  ==================  =========================================
-``part``      第…部分 / 第…篇      ``第二部分 主要任务``
-``chapter``   第…章               ``第一章 总则``
-``subchapter`` 第…节              ``第三节 监督管理``
-``article``   第…条               ``第五条 市人民政府应当…。``
-``cn``        Chinese numeral 、   ``八、探索泉州融合发展新路``
+==============  ==================  =========================================
+type            marker              example
+==============  ==================  =========================================
+``part``        第…部分 / 第…篇     ``第二部分 主要任务``
+``chapter``     第…章               ``第一章 总则``
+``subchapter``  第…节               ``第三节 监督管理``
+``article``     第…条               ``第五条 市人民政府应当…。``
+``cn``          Chinese numeral 、  ``八、探索泉州融合发展新路``
 ``pcn``         (Chinese numeral)   ``(一)重大意义`` / ``（一）``
 ``pnum``        (Arabic numeral)    ``(29)完善泉州台经贸融合机制。…``
 ``num``         Arabic numeral .    ``1.强化和落实“两个维护”保障机制。``
-============  ==================  =========================================
+==============  ==================  =========================================
 
 The 第… markers (parts, chapters, sections and articles of regulations and
 implementing measures) take Chinese or Arabic numerals.
@@ -86,7 +86,8 @@ UNIT_COLUMNS = (
 )
 
 _CN = "一二三四五六七八九十百零〇"
-_ORD = rf"第([{_CN}]{{1,6}}|\d{{1,3}})\s*"
+_ORDINAL = rf"[{_CN}]{{1,6}}|\d{{1,3}}"  # the number in 第…章
+_ORD = rf"第({_ORDINAL})\s*"
 _MARKERS = {
     "part": re.compile(_ORD + "(?:部分|篇)"),
     "chapter": re.compile(_ORD + "章"),
@@ -100,7 +101,7 @@ _MARKERS = {
 _TARGET = re.compile(r"——(?=[\u4e00-\u9fff])")
 # Where a run-in marker may start: after a sentence end or a space.
 _RUN_IN = re.compile(
-    rf"(?<=[。；;!?！？\s])\s*(?=第(?:[{_CN}]{{1,6}}|\d{{1,3}})\s*(?:部分|篇|章|节|条)"
+    rf"(?<=[。；;!?！？\s])\s*(?=第(?:{_ORDINAL})\s*(?:部分|篇|章|节|条)"
     rf"|[{_CN}]{{1,4}}、|[(（](?:[{_CN}]{{1,4}}|\d{{1,3}})[)）]"
     r"|\d{1,3}\s*[.．](?!\d)\s*[\u4e00-\u9fff“《]|——[\u4e00-\u9fff])"
 )

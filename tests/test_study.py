@@ -31,8 +31,8 @@ def test_study_runs_on_a_table_with_other_column_names(docs, tmp_path: Path, cap
     assert "01-corpus.ipynb" in printed.out
     assert "without encryption" not in printed.err  # the kernel's transport warning
 
-    # A failing run (the text column does not exist) stops before any notebook
-    # starts, with the loader's error, and leaves the earlier results as they were.
+    # A failing run (the text column does not exist) stops with the loader's error,
+    # which names the file and the column, and leaves the earlier results as they were.
     before = executed.read_bytes()
     bad = ["study", str(source), "--text-column", "nope", "--id-column", "id"]
     assert main([*bad, "--only", "01", "--no-html", "--out", str(out)]) == 2
