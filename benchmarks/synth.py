@@ -35,15 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from policystudy.markers import HEADING_MARKER
+
 __all__ = ["DEFAULT_SEED", "make_corpus", "source_units"]
 
 DEFAULT_SEED = 20240722
 BODY_KINDS = ("paragraph", "item", "target")
 
-_LEADING_MARKER = re.compile(
-    r"^\s*(?:——|[一二三四五六七八九十百]{1,4}、|[(（][一二三四五六七八九十百\d]{1,4}[)）]"
-    r"|\d{1,3}\s*[.．、](?!\d))\s*"
-)
 # A sentence runs up to and including its end mark (or to the end of the unit).
 _SENTENCE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?")
 
@@ -66,7 +64,11 @@ def source_units() -> tuple[list[str], list[dict]]:
 def _sentences(text: str) -> list[str]:
     out = []
     for piece in _SENTENCE.findall(text):
-        piece = _LEADING_MARKER.sub("", piece).strip()
+        piece = piece.strip()
+        # Strip structure markers: resampled sentences must not carry numbering.
+        marker = HEADING_MARKER.match(piece)
+        if marker:
+            piece = piece[marker.end() :].strip()
         if len(piece) >= 4:
             # Every sentence ends with a stop, so no line looks like a broken line.
             out.append(piece if piece[-1] in "。！？；!?;" else piece + "。")

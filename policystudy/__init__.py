@@ -15,64 +15,55 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = {
-    "load_corpus": "policystudy.load",
-    "removed_spans": "policystudy.load",
-    "bundled_data_dir": "policystudy.load",
-    "CorpusError": "policystudy.load",
-    "clean_text": "policystudy.clean",
-    "split_units": "policystudy.units",
-    "Tokenizer": "policystudy.tokens",
-    "tokenize": "policystudy.tokens",
-    "harvest_terms": "policystudy.tokens",
-    "write_lexicon": "policystudy.tokens",
-    "TokenCache": "policystudy.cache",
-    "build_features": "policystudy.features",
-    "Features": "policystudy.features",
-    "fit_topics": "policystudy.topics",
-    "select_k": "policystudy.topics",
-    "heading_agreement": "policystudy.topics",
-    "validity_table": "policystudy.topics",
-    "TopicModel": "policystudy.topics",
-    "topic_coherence": "policystudy.topics",
-    "match_topics": "policystudy.topics",
-    "prevalence_contrast": "policystudy.compare",
-    "confound_summary": "policystudy.compare",
-    "similarity_long": "policystudy.compare",
-    "tokenize_dask": "policystudy.scale",
-    "count_terms_dask": "policystudy.scale",
-    "fit_topics_minibatch": "policystudy.scale",
-    "topic_agreement": "policystudy.scale",
-    "save_table": "policystudy.study",
-    "save_figures": "policystudy.study",
-    "run_study": "policystudy.study",
-    "prevalence": "policystudy.compare",
-    "keyness": "policystudy.compare",
-    "distinctive_tfidf": "policystudy.compare",
-    "similarity": "policystudy.compare",
-    "confounds": "policystudy.compare",
-    "export_for_r": "policystudy.compare",
+#: The public modules and the names each one exports at the top level. Every
+#: public module of the package is listed (a test checks it), so
+#: ``policystudy.<module>`` works for each, and every name here is importable as
+#: ``policystudy.<name>``.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "load": ("load_corpus", "removed_spans", "bundled_data_dir", "CorpusError"),
+    "clean": ("clean_text",),
+    "markers": (),
+    "schema": (),
+    "units": ("split_units", "corpus_summary"),
+    "tokens": ("Tokenizer", "tokenize", "harvest_terms", "write_lexicon"),
+    "cache": ("TokenCache",),
+    "features": ("build_features", "Features"),
+    "topics": (
+        "fit_topics",
+        "select_k",
+        "heading_agreement",
+        "validity_table",
+        "TopicModel",
+        "topic_coherence",
+        "match_topics",
+    ),
+    "compare": (
+        "prevalence",
+        "prevalence_contrast",
+        "keyness",
+        "distinctive_tfidf",
+        "similarity",
+        "similarity_long",
+        "confounds",
+        "confound_summary",
+        "export_for_r",
+    ),
+    "plots": (),
+    "scale": ("tokenize_dask", "count_terms_dask", "fit_topics_minibatch", "topic_agreement"),
+    "study": ("save_table", "save_figures", "run_study", "StudyError"),
+    "published": ("PUBLISHED", "PublishedRun"),
+    "cli": (),
 }
+_API = {name: f"policystudy.{module}" for module, names in _MODULES.items() for name in names}
 
 __all__ = ["__version__", *sorted(_API)]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"policystudy.{name}")
     module = _API.get(name)
     if module is None:
-        if name in (
-            "plots",
-            "clean",
-            "load",
-            "units",
-            "tokens",
-            "cache",
-            "features",
-            "topics",
-            "compare",
-            "cli",
-        ):
-            return importlib.import_module(f"policystudy.{name}")
         raise AttributeError(f"module 'policystudy' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
@@ -80,4 +71,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+    return sorted(set(globals()) | set(_API) | set(_MODULES))

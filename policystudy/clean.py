@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from policystudy.markers import CN_NUMERALS, HAN, HEADING_MARKER, RUN_IN_CN_HEADING, is_heading_line
+
 __all__ = [
     "CleanResult",
     "DEFAULT_LINE_RULES",
@@ -48,19 +50,8 @@ __all__ = [
     "remove_video_notices",
 ]
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A line ending in one of these is a complete sentence or a closed bracket/quote.
 TERMINAL = "。！？!?；;：:…”’」』)）】》"
-
-# Heading and item markers (shared with :mod:`policystudy.units`).
-HEADING_MARKER = re.compile(
-    r"^(?:[一二三四五六七八九十百]+、"  # 一、
-    r"|[(（][一二三四五六七八九十百]+[)）]"  # (一) / （一）
-    r"|[(（]\d{1,3}[)）]"  # (29)
-    r"|\d{1,3}\s*[.．、](?!\d)"  # 1.
-    r"|——)"  # —— target line
-)
-
 
 # --------------------------------------------------------------------------
 # Normalisation steps
@@ -116,9 +107,6 @@ def normalize_punctuation(text: str) -> str:
 
 
 _SPLIT_WORD = re.compile(rf"(?<=[{HAN}])[ \t]+(?=[{HAN}])")
-# A space that ends a run-in numbered heading (``三、做强现代产业造富 现代产业是…``) is
-# structure, not a layout break.
-_HEADING_BEFORE = re.compile(rf"(?:^|[\s。；;])[一二三四五六七八九十百]{{1,4}}、[{HAN}“”]{{1,24}}$")
 
 
 def join_split_words(text: str) -> str:
@@ -137,7 +125,7 @@ def join_split_words(text: str) -> str:
 
     def repl(match: re.Match[str]) -> str:
         left = text[max(0, match.start() - 40) : match.start()]
-        return match.group() if _HEADING_BEFORE.search(left) else ""
+        return match.group() if RUN_IN_CN_HEADING.search(left) else ""
 
     return _SPLIT_WORD.sub(repl, text)
 
@@ -184,7 +172,7 @@ class LineRule:
         return bool(line) and len(line) <= self.max_len and bool(self.pattern.search(line))
 
 
-_NUM = r"[一二三四五六七八九十百\d]+"
+_NUM = rf"[{CN_NUMERALS}\d]+"
 PAGE_MARKER = LineRule(
     "page_marker",
     re.compile(
@@ -409,14 +397,6 @@ def _strip_pipes(line: str) -> str:
     return line.strip().strip("| \t")
 
 
-def _is_pure_heading(line: str) -> bool:
-    """A marker line that is only a heading (no sentence inside)."""
-    if not HEADING_MARKER.match(line) or line.startswith("——"):
-        return False
-    body = line.rstrip("。")
-    return "。" not in body and len(line) <= 60
-
-
 def rejoin_broken_lines(text: str) -> str:
     """Join a line that stops mid-sentence to the next line.
 
@@ -456,7 +436,7 @@ def _joinable(previous: str, line: str) -> bool:
     return (
         previous[-1] not in TERMINAL
         and bool(_PROSE.search(previous))
-        and not _is_pure_heading(previous)
+        and not is_heading_line(previous)
         and not HEADING_MARKER.match(line)
         and bool(re.match(rf"[{HAN}]", previous[-1]))
         and bool(re.match(rf"[{HAN}]", line[0]))

@@ -15,13 +15,21 @@ corpus); ``--text-column`` and ``--id-column`` name the columns of a table.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "corpus_summary"]
+__all__ = ["main", "build_parser"]
+
+
+def __getattr__(name: str):
+    # corpus_summary lives in the library (policystudy.units); the old import path
+    # keeps working without loading pandas when the command starts.
+    if name == "corpus_summary":
+        from policystudy.units import corpus_summary
+
+        return corpus_summary
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -55,33 +63,9 @@ def _load(args: argparse.Namespace):
     )
 
 
-def corpus_summary(docs, units=None):
-    """One row per document: doc_id, city, doc_type, year, script, chars, units, removed.
-
-    ``chars`` counts the cleaned text, ``removed_chars`` the characters of removed
-    boilerplate spans, ``units`` the analysis units (headings included).
-    """
-    import pandas as pd
-
-    from policystudy.units import split_units
-
-    units = split_units(docs) if units is None else units
-    counts = units.groupby("doc_id", sort=False).size()
-    return pd.DataFrame(
-        {
-            "doc_id": docs["doc_id"],
-            "city": docs["city"],
-            "doc_type": docs["doc_type"],
-            "year": docs["year"],
-            "script": docs["detected_script"],
-            "chars": docs["n_chars"],
-            "units": docs["doc_id"].map(counts).fillna(0).astype("int64"),
-            "removed_chars": docs["n_removed_chars"],
-        }
-    )
-
-
 def _cmd_corpus(args: argparse.Namespace) -> int:
+    from policystudy.units import corpus_summary
+
     table = corpus_summary(_load(args))
     if args.csv:
         sys.stdout.write(table.to_csv(index=False))
@@ -182,17 +166,15 @@ def _features(args: argparse.Namespace):
     return build_features(tokens, min_df=min_df, max_df=max_df)
 
 
-def _write_tables(out: str, tables: dict) -> None:
-    """Write CSV tables into ``out`` atomically: all or none replace earlier files."""
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target, prefix=".tmp-") as tmp:
+def _write_tables(out: str, tables: dict, *, command: str) -> None:
+    """Write CSV tables into ``out`` as one set (see :class:`policystudy._io.OutputSet`)."""
+    from policystudy._io import OutputSet
+
+    with OutputSet(out, name=command) as outputs:
         for name, table in tables.items():
-            table.to_csv(Path(tmp) / name, index=False, float_format="%.6g", lineterminator="\n")
-        for name in tables:
-            os.replace(Path(tmp) / name, target / name)
+            outputs.write(name, table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
     for name in sorted(tables):
-        print(target / name)
+        print(Path(out) / name)
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
@@ -216,6 +198,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
             "topic_terms.csv": model.topic_terms_,
             "prevalence.csv": prevalence(model, by=args.by, random_state=args.random_state),
         },
+        command="topics",
     )
     return 0
 
@@ -235,6 +218,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "similarity_section.csv": section_sim.reset_index(names="section"),
             "confounds.csv": confounds(features.units),
         },
+        command="compare",
     )
     return 0
 
@@ -261,10 +245,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``policystudy`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from policystudy._io import check_output_dir
     from policystudy.load import CorpusError
     from policystudy.study import StudyError
 
     try:
+        # Refuse an unusable output folder before any expensive work.
+        if getattr(args, "out", None) is not None:
+            check_output_dir(args.out)
         return int(args.func(args) or 0)
     except (CorpusError, StudyError, FileNotFoundError, ValueError) as err:
         print(f"policystudy {args.command}: error: {err}", file=sys.stderr)

@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import sparse
 
 from policystudy._io import atomic_write, refuse_corpus_dir
+from policystudy.schema import INTERVAL_DOCS, INTERVAL_NONE, INTERVAL_UNITS
 
 __all__ = [
     "KEYNESS_CAVEAT",
@@ -48,9 +49,6 @@ KEYNESS_CAVEAT = (
     "that document (or its genre and year). Read log_ratio and the frequencies first."
 )
 
-_INTERVAL_DOCS = "bootstrap_documents"
-_INTERVAL_UNITS = "within_document_units"
-_INTERVAL_NONE = "none"
 
 # Metadata columns carried into similarity_long when they are constant within a key.
 _SIMILARITY_META = ("doc_id", "city", "district", "province", "doc_type", "year")
@@ -155,7 +153,7 @@ def _model_parts(model: Any, by: str) -> tuple[pd.DataFrame, list[str], pd.Serie
 
 
 def _prepare_shares(
-    ut: pd.DataFrame, topic_cols: list[str], by: str
+    ut: pd.DataFrame, topic_cols: list[str]
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Drop units with no topic mass; return (kept rows, shares, empty mask of all rows)."""
     shares_all = ut[topic_cols].to_numpy(dtype=float)
@@ -191,12 +189,12 @@ def _bootstrap_share(
         # Resampling n items with replacement == multinomial counts with equal probs.
         draws_counts = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=n_boot)
         draws = (draws_counts @ doc_sums) / (draws_counts @ doc_n)[:, None]
-        return estimate, draws, _INTERVAL_DOCS
+        return estimate, draws, INTERVAL_DOCS
     if n_units >= 2:
         draws_counts = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=n_boot)
         draws = (draws_counts @ shares) / n_units
-        return estimate, draws, _INTERVAL_UNITS
-    return estimate, None, _INTERVAL_NONE
+        return estimate, draws, INTERVAL_UNITS
+    return estimate, None, INTERVAL_NONE
 
 
 def _interval(draws: np.ndarray | None, level: float, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +278,7 @@ def prevalence(
     _check_n_boot(n_boot)
     _check_level(level)
     ut, topic_cols, labels = _model_parts(model, by)
-    kept, shares, empty = _prepare_shares(ut, topic_cols, by)
+    kept, shares, empty = _prepare_shares(ut, topic_cols)
     groups_all = ut[by]
     missing_group = groups_all.isna().to_numpy()
     keep_rows = ~missing_group[~empty]
@@ -299,7 +297,7 @@ def prevalence(
             est = np.full(k, np.nan)
             lo = hi = est
             n_docs = n_units = 0
-            label = _INTERVAL_NONE
+            label = INTERVAL_NONE
         else:
             est, draws, label = _bootstrap_share(
                 shares[in_group],
@@ -389,7 +387,7 @@ def prevalence_contrast(
     _check_n_boot(n_boot)
     _check_level(level)
     ut, topic_cols, labels = _model_parts(model, by)
-    kept, shares, _ = _prepare_shares(ut, topic_cols, by)
+    kept, shares, _ = _prepare_shares(ut, topic_cols)
     kept_groups = kept[by]
     known = _sorted_unique(ut[by])
     for name in (a,) if b is None else (a, b):
@@ -786,11 +784,12 @@ def _aggregate_rows(
 def _tfidf_transformer(features: Any) -> Any:
     from sklearn.feature_extraction.text import TfidfTransformer
 
+    # The same weighting as build_features, which always smooths idf.
     params = getattr(features, "params", {}) or {}
     return TfidfTransformer(
         norm="l2",
         use_idf=True,
-        smooth_idf=bool(params.get("smooth_idf", True)),
+        smooth_idf=True,
         sublinear_tf=bool(params.get("sublinear_tf", True)),
     )
 
@@ -800,9 +799,10 @@ def distinctive_tfidf(features: Any, by: str = "city", n: int = 20) -> pd.DataFr
 
     The units of each group are summed into one pseudo-document; TF-IDF is
     computed across these pseudo-documents (so IDF rewards terms used by few
-    *groups*), with ``sublinear_tf``/``smooth_idf`` taken from
-    ``features.params`` and l2 normalisation.  With few groups IDF takes few
-    values: a term used by every group can still rank high on frequency alone.
+    *groups*), with smoothed idf as in :func:`policystudy.build_features`,
+    ``sublinear_tf`` taken from ``features.params`` and l2 normalisation.
+    With few groups IDF takes few values: a term used by every group can still
+    rank high on frequency alone.
 
     Parameters
     ----------
@@ -887,7 +887,7 @@ def similarity(features: Any, level: str = "doc", *, by: str | None = None) -> p
 
     Unit count rows are summed per key, re-weighted with
     :class:`~sklearn.feature_extraction.text.TfidfTransformer` (IDF across the
-    keys; ``sublinear_tf``/``smooth_idf`` from ``features.params``; l2 norm)
+    keys; smoothed idf, ``sublinear_tf`` from ``features.params``; l2 norm)
     and compared with :func:`sklearn.metrics.pairwise.cosine_similarity`.
 
     Parameters

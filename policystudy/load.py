@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from policystudy import clean as _clean
+from policystudy.markers import HAN_RE
+from policystudy.schema import DOC_COLUMNS, REMOVED_COLUMNS, REQUIRED_META
 
 __all__ = [
     "CorpusError",
@@ -34,21 +36,6 @@ __all__ = [
     "removed_spans",
 ]
 
-#: Columns every document table has, in this order, after the metadata.
-DOC_COLUMNS = (
-    "text",
-    "raw_text",
-    "n_chars",
-    "n_raw_chars",
-    "n_removed_chars",
-    "encoding",
-    "detected_script",
-    "n_converted_chars",
-)
-#: Metadata columns that are always present (NA when a source does not give them).
-REQUIRED_META = ("doc_id", "city", "doc_type", "year", "script")
-REMOVED_COLUMNS = ("doc_id", "rule", "line", "text", "n_chars")
-
 #: Share of Han characters that OpenCC changes above which a text counts as Traditional
 #: (about a quarter of the characters of running Traditional text differ).
 SCRIPT_THRESHOLD = 0.10
@@ -56,8 +43,6 @@ SCRIPT_THRESHOLD = 0.10
 MIN_CONFIDENCE = 0.90
 #: Candidate legacy encodings tried, in this order, when a file is not UTF-8/UTF-16.
 LEGACY_ENCODINGS = ("gb18030", "big5")
-
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class CorpusError(ValueError):
@@ -191,7 +176,7 @@ def _decode_strict(data: bytes, codec: str, name: str) -> str:
 def _check_chinese(text: str, name: str) -> str:
     if not text.strip():
         raise CorpusError(f"{name}: the file is empty")
-    if not _HAN.search(text):
+    if not HAN_RE.search(text):
         raise CorpusError(f"{name}: no Chinese text found")
     return text
 
@@ -241,8 +226,8 @@ def detect_script(
         a = np.frombuffer(text.encode("utf-32-le"), "<u4")
         n_converted = int((a != np.frombuffer(converted.encode("utf-32-le"), "<u4")).sum())
     else:  # phrase conversions changed the length: count changed Han characters
-        n_converted = len(set(_HAN.findall(text)) - set(_HAN.findall(converted)))
-    n_han = len(_HAN.findall(text)) or 1
+        n_converted = len(set(HAN_RE.findall(text)) - set(HAN_RE.findall(converted)))
+    n_han = len(HAN_RE.findall(text)) or 1
     script = "traditional" if n_converted / n_han > threshold else "simplified"
     return converted, script, n_converted
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import IO
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -35,6 +35,9 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+
+from policystudy._io import atomic_write_with
+from policystudy.schema import INTERVAL_DOCS, INTERVAL_NONE, INTERVAL_UNITS
 
 __all__ = [
     "FONT_FAMILY",
@@ -58,17 +61,17 @@ FONT_FAMILY = "Noto Sans SC"
 
 # How each interval kind of compare.prevalence is drawn and named in legends.
 INTERVAL_STYLES: dict[str, dict[str, str]] = {
-    "bootstrap_documents": {
+    INTERVAL_DOCS: {
         "marker": "o",
         "linestyle": "-",
         "label": "bootstrap over documents (between-document variation)",
     },
-    "within_document_units": {
+    INTERVAL_UNITS: {
         "marker": "s",
         "linestyle": "--",
         "label": "bootstrap over units of one document (within-document only)",
     },
-    "none": {"marker": "x", "linestyle": "none", "label": "no interval (one unit)"},
+    INTERVAL_NONE: {"marker": "x", "linestyle": "none", "label": "no interval (one unit)"},
 }
 
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
@@ -246,19 +249,17 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
         raise ValueError(
             f"cannot save figure to {str(target)!r}: suffix must be one of {sorted(_SAVE_FORMATS)}"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     engine = fig.get_layout_engine()
+
+    def write(handle: IO[bytes]) -> None:
+        with mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
+            fig.savefig(handle, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
+
     try:
         _settle_layout(fig)
         # Write the settled positions as they are: no further layout pass.
         fig.set_layout_engine("none")
-        with os.fdopen(fd, "wb") as handle, mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
-            fig.savefig(handle, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        atomic_write_with(target, write)
     finally:
         fig.set_layout_engine(engine)
     return target

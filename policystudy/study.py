@@ -10,8 +10,6 @@ never rewritten in place.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -77,29 +75,33 @@ def run_study(
         The executed notebooks. A notebook that fails stops the run with a
         :class:`StudyError` naming the notebook, the cell and the error it raised
         (for a source that cannot be read, the loader's message, which names the
-        file and the problem); results already in ``out`` from earlier runs are
-        replaced only notebook by notebook, after each one succeeds.
+        file and the problem). The results replace earlier ones in ``out`` as one
+        set, only when every notebook has succeeded; files the run does not write
+        are never touched.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from policystudy._io import OutputSet
+
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    # Every result of this run is staged and replaces earlier ones only when every
+    # notebook has succeeded: a failed run leaves the previous reports intact.
+    outputs = OutputSet(out, name="study")
     done = []
-    for path in notebooks():
-        if only and not any(path.name.startswith(p) for p in only):
-            continue
-        stem = path.stem
-        with tempfile.TemporaryDirectory(dir=out, prefix=f".{stem}.") as tmp:
-            tmp = Path(tmp)
+    try:
+        for path in notebooks():
+            if only and not any(path.name.startswith(p) for p in only):
+                continue
+            stem = path.stem
             params = {
                 "text_column": text_column,
                 "id_column": id_column,
                 **(parameters or {}),
                 "source": None if source is None else str(Path(source).resolve()),
-                "output_dir": str(tmp / stem),
+                "output_dir": str(outputs.path(stem)),
             }
-            executed = tmp / path.name
+            executed = outputs.path(path.name)
             try:
                 papermill.execute_notebook(
                     str(path),
@@ -116,14 +118,12 @@ def run_study(
                     f"{path.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
                 ) from None
             if html:
-                _to_html(executed, tmp / f"{stem}.html")
-            # Replace earlier results only now that this notebook succeeded.
-            for item in sorted(tmp.iterdir()):
-                target = out / item.name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                os.replace(item, target)
+                _to_html(executed, outputs.path(f"{stem}.html"))
             done.append(out / path.name)
+    except BaseException:
+        outputs.discard()
+        raise
+    outputs.commit()
     return done
 
 
@@ -144,8 +144,10 @@ def _to_html(notebook: Path, target: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
+    from policystudy._io import atomic_write
+
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
-    target.write_text(body, encoding="utf-8")
+    atomic_write(target, body)
 
 
 def save_table(table, output_dir: str | os.PathLike[str] | None, name: str) -> Path | None:

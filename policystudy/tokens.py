@@ -46,6 +46,7 @@ import pandas as pd
 
 from policystudy._io import atomic_write, refuse_corpus_dir
 from policystudy.cache import TokenCache
+from policystudy.markers import CN_DIGITS
 
 __all__ = [
     "Tokenizer",
@@ -61,8 +62,8 @@ BACKENDS = ("rjieba", "jieba")
 #: that a term beats its pieces in jieba's maximum-probability path on the corpus.
 DEFAULT_TERM_FREQ = 20000
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_NUMBER = re.compile(r"^[\d.,%‰+\-·]+$|^[零一二三四五六七八九十百千万亿两]+$")
+# Arabic numbers with their signs, or Chinese numerals with their large units.
+_NUMBER = re.compile(rf"^[\d.,%‰+\-·]+$|^[{CN_DIGITS}十百千万亿两]+$")
 _LOCK = threading.Lock()
 # One segmenter per process and configuration: worker processes and repeated
 # Tokenizer objects load the dictionary once.

@@ -35,7 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from policystudy.cache import ModelCache
 from policystudy.features import Features
-from policystudy.units import NO_HEADINGS, PREAMBLE
+from policystudy.schema import FALLBACK_SECTION_IDS
 
 __all__ = [
     "TopicModel",
@@ -71,7 +71,6 @@ _RESERVED = {"n_components", "random_state"}
 _NO_TOPIC_LABEL = "(no topic)"
 _DOC_BASELINE = "doc_only"
 # section_id values split_units gives to text outside any top-level heading.
-FALLBACK_SECTION_IDS: tuple[str, ...] = (PREAMBLE[0], NO_HEADINGS[0])
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -1,26 +1,8 @@
 """Units: documents split into paragraphs and numbered items under their headings.
 
-Chinese policy documents number their structure with a small set of markers. From
-the highest conventional level to the lowest:
-
-==============  ==================  =========================================
-type            marker              example
-==============  ==================  =========================================
-``part``        第…部分 / 第…篇     ``第二部分 主要任务``
-``chapter``     第…章               ``第一章 总则``
-``subchapter``  第…节               ``第三节 监督管理``
-``article``     第…条               ``第五条 市人民政府应当…。``
-``cn``          Chinese numeral 、  ``八、探索泉州融合发展新路``
-``pcn``         (Chinese numeral)   ``(一)重大意义`` / ``（一）``
-``pnum``        (Arabic numeral)    ``(29)完善泉州台经贸融合机制。…``
-``num``         Arabic numeral .    ``1.强化和落实“两个维护”保障机制。``
-==============  ==================  =========================================
-
-The 第… markers (parts, chapters, sections and articles of regulations and
-implementing measures) take Chinese or Arabic numerals.
-
-``——`` lines (``——在经济高质量发展上先行。…``) are targets listed under a
-heading; they are units of kind ``"target"``, not headings.
+Chinese policy documents number their structure with a small set of markers (parts,
+chapters, sections and articles of regulations; 一、, (一), (1), 1. of plans and
+reports); :mod:`policystudy.markers` defines them, their rank and their numbers.
 
 A document's *levels* are the marker types it uses, ranked in the order above, so
 ``heading_level`` 1 is the highest level *that document has* (an excerpt that
@@ -52,108 +34,35 @@ drop it by ``section_id``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import pandas as pd
 
-from policystudy.load import DOC_COLUMNS
+from policystudy.markers import (
+    MARKER_TYPES,
+    MARKERS,
+    RUN_IN,
+    Marker,
+    is_pure_heading,
+    match_marker,
+)
+from policystudy.schema import DOC_COLUMNS, NO_HEADINGS, PREAMBLE, UNIT_COLUMNS
 
-__all__ = ["split_units", "UNIT_COLUMNS", "MARKER_TYPES"]
+__all__ = ["split_units", "corpus_summary", "UNIT_COLUMNS", "MARKER_TYPES"]
 
-#: Marker types in rank order (highest level first).
-MARKER_TYPES = ("part", "chapter", "subchapter", "article", "cn", "pcn", "pnum", "num")
 #: How many numbers a run-in marker may skip (numbers lost in scraping).
 MAX_NUMBER_GAP = 5
 #: Longest section label kept from a heading.
 SECTION_LABEL_MAX = 40
-#: Longest marker line that counts as a pure heading.
-HEADING_MAX = 60
-PREAMBLE = ("preamble", "(preamble)")
-NO_HEADINGS = ("none", "(no headings)")
-
-UNIT_COLUMNS = (
-    "doc_id",
-    "unit_id",
-    "position",
-    "section_id",
-    "section",
-    "subsection",
-    "kind",
-    "is_heading",
-    "heading_level",
-    "text",
-    "n_chars",
-)
-
-_CN = "一二三四五六七八九十百零〇"
-_ORDINAL = rf"[{_CN}]{{1,6}}|\d{{1,3}}"  # the number in 第…章
-_ORD = rf"第({_ORDINAL})\s*"
-_MARKERS = {
-    "part": re.compile(_ORD + "(?:部分|篇)"),
-    "chapter": re.compile(_ORD + "章"),
-    "subchapter": re.compile(_ORD + "节"),
-    "article": re.compile(_ORD + "条(?![例款件])"),
-    "cn": re.compile(rf"([{_CN}]{{1,4}})、"),
-    "pcn": re.compile(rf"[(（]([{_CN}]{{1,4}})[)）]"),
-    "pnum": re.compile(r"[(（](\d{1,3})[)）]"),
-    "num": re.compile(r"(\d{1,3})\s*[.．、](?!\d)"),
-}
-_TARGET = re.compile(r"——(?=[\u4e00-\u9fff])")
-# Where a run-in marker may start: after a sentence end or a space.
-_RUN_IN = re.compile(
-    rf"(?<=[。；;!?！？\s])\s*(?=第(?:{_ORDINAL})\s*(?:部分|篇|章|节|条)"
-    rf"|[{_CN}]{{1,4}}、|[(（](?:[{_CN}]{{1,4}}|\d{{1,3}})[)）]"
-    r"|\d{1,3}\s*[.．](?!\d)\s*[\u4e00-\u9fff“《]|——[\u4e00-\u9fff])"
-)
-
-
-def _cn_to_int(numeral: str) -> int:
-    """Chinese numeral (up to 999) to int.
-
-    >>> [_cn_to_int(x) for x in ("八", "十", "十一", "二十三", "一百零五")]
-    [8, 10, 11, 23, 105]
-    """
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
-    total, current = 0, 0
-    for ch in numeral:
-        if ch in digits:
-            current = digits[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-    return total + current
-
-
-@dataclass
-class _Marker:
-    type: str  # one of MARKER_TYPES, or "target"
-    value: int
-    label: str  # the marker's number as written, e.g. "八" or "29"
-
-
-def _marker(segment: str) -> _Marker | None:
-    if _TARGET.match(segment):
-        return _Marker("target", 0, "")
-    for type_, pattern in _MARKERS.items():
-        m = pattern.match(segment)
-        if m:
-            raw = m.group(1)
-            value = int(raw) if raw.isdigit() else _cn_to_int(raw)
-            return _Marker(type_, value, raw)
-    return None
 
 
 def _segments(line: str, last: dict[str, int], restart: dict[str, bool]) -> list[str]:
     """Split a line at run-in markers that continue their level's numbering."""
     cuts = [0]
-    for m in _RUN_IN.finditer(line):
+    for m in RUN_IN.finditer(line):
         start = m.end()
         if start == 0 or start >= len(line):
             continue
-        marker = _marker(line[start:])
+        marker = match_marker(line[start:])
         if marker is None:
             continue
         if marker.type != "target":
@@ -169,7 +78,7 @@ def _segments(line: str, last: dict[str, int], restart: dict[str, bool]) -> list
     return [p for p in pieces if p]
 
 
-def _accept(marker: _Marker, last: dict[str, int], restart: dict[str, bool]) -> None:
+def _accept(marker: Marker, last: dict[str, int], restart: dict[str, bool]) -> None:
     last[marker.type] = marker.value
     restart[marker.type] = False
     rank = MARKER_TYPES.index(marker.type)
@@ -180,14 +89,6 @@ def _accept(marker: _Marker, last: dict[str, int], restart: dict[str, bool]) -> 
 def _label(text: str) -> str:
     head = re.split(r"[。,，;；:：]", text, maxsplit=1)[0]
     return head[:SECTION_LABEL_MAX].strip()
-
-
-def _is_pure_heading(text: str, marker_type: str = "") -> bool:
-    # An article (第…条) is a provision, never a title; a line ending in ；or ：
-    # is an entry of a list, not a title.
-    if marker_type == "article" or text.rstrip().endswith(("；", ";", "：", ":")):
-        return False
-    return "。" not in text.rstrip("。") and len(text) <= HEADING_MAX
 
 
 def _split_heading_body(segment: str, marker_end: int) -> tuple[str, str] | None:
@@ -201,22 +102,22 @@ def _split_heading_body(segment: str, marker_end: int) -> tuple[str, str] | None
 def _doc_units(text: str) -> list[dict]:
     last: dict[str, int] = {}
     restart: dict[str, bool] = {}
-    raw: list[tuple[str, _Marker | None]] = []
+    raw: list[tuple[str, Marker | None]] = []
     for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue
-        first = _marker(line)
+        first = match_marker(line)
         if first is not None and first.type != "target":
             _accept(first, last, restart)
         for segment in _segments(line, last, restart):
-            marker = _marker(segment)
+            marker = match_marker(segment)
             if (
                 marker is not None
                 and marker.type != "target"
-                and not _is_pure_heading(segment, marker.type)
+                and not is_pure_heading(segment, marker.type)
             ):
-                span = _MARKERS[marker.type].match(segment)
+                span = MARKERS[marker.type].match(segment)
                 split = _split_heading_body(segment, span.end()) if marker.type == "cn" else None
                 if split:
                     raw.append((split[0], marker))
@@ -240,7 +141,7 @@ def _doc_units(text: str) -> list[dict]:
             kind, level = "target", 0
         else:
             level = level_of[marker.type]
-            kind = "heading" if _is_pure_heading(segment, marker.type) else "item"
+            kind = "heading" if is_pure_heading(segment, marker.type) else "item"
             if level == 1:
                 section = (marker.label, _label(segment))
                 subsection = ""
@@ -305,4 +206,37 @@ def split_units(docs: pd.DataFrame) -> pd.DataFrame:
     )
     return units.astype(
         {"position": "int64", "heading_level": "int64", "n_chars": "int64", "is_heading": "bool"}
+    )
+
+
+def corpus_summary(docs: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per document: how much text it has, how much cleaning removed, its units.
+
+    Parameters
+    ----------
+    docs : pandas.DataFrame
+        Documents from :func:`policystudy.load_corpus`.
+    units : pandas.DataFrame, optional
+        Their units (default: :func:`split_units` of ``docs``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``doc_id``, ``city``, ``doc_type``, ``year``, ``script`` (detected),
+        ``chars`` (cleaned text), ``units`` (headings included) and
+        ``removed_chars`` (characters of removed boilerplate spans).
+    """
+    units = split_units(docs) if units is None else units
+    counts = units.groupby("doc_id", sort=False).size()
+    return pd.DataFrame(
+        {
+            "doc_id": docs["doc_id"],
+            "city": docs["city"],
+            "doc_type": docs["doc_type"],
+            "year": docs["year"],
+            "script": docs["detected_script"],
+            "chars": docs["n_chars"],
+            "units": docs["doc_id"].map(counts).fillna(0).astype("int64"),
+            "removed_chars": docs["n_removed_chars"],
+        }
     )

@@ -39,5 +39,7 @@ def test_study_runs_on_a_table_with_other_column_names(docs, tmp_path: Path, cap
     err = capfd.readouterr().err
     assert "plans.csv" in err and "'nope'" in err
     assert executed.read_bytes() == before
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # No staging leftovers: only the run manifest and the folder lock are hidden.
+    hidden = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert hidden == [".policystudy-study.json", ".policystudy.lock"]
     assert pd.read_csv(source).shape == (3, 5)  # the source is never written to

@@ -1,0 +1,164 @@
+"""The heading grammar of Chinese policy documents, defined once.
+
+Cleaning (:mod:`policystudy.clean`), unit splitting (:mod:`policystudy.units`) and
+the benchmarks' synthetic corpus all ask the same questions of a line: does it
+start with a structure marker, which one, with which number, and is it only a
+title? The answers live here and nowhere else.
+
+From the highest conventional level to the lowest:
+
+==============  ==================  =========================================
+type            marker              example
+==============  ==================  =========================================
+``part``        第…部分 / 第…篇     ``第二部分 主要任务``
+``chapter``     第…章               ``第一章 总则``
+``subchapter``  第…节               ``第三节 监督管理``
+``article``     第…条               ``第五条 市人民政府应当…。``
+``cn``          Chinese numeral 、  ``八、探索泉州融合发展新路``
+``pcn``         (Chinese numeral)   ``(一)重大意义`` / ``（一）``
+``pnum``        (Arabic numeral)    ``(29)完善泉州台经贸融合机制。…``
+``num``         Arabic numeral .    ``1.强化和落实“两个维护”保障机制。``
+==============  ==================  =========================================
+
+The 第… markers take Chinese or Arabic numerals. ``——`` lines
+(``——在经济高质量发展上先行。…``) are *targets* listed under a heading, type
+``"target"``, not headings.
+
+>>> match_marker("第一百零五条 本条例自公布之日起施行。")
+Marker(type='article', value=105, label='一百零五')
+>>> match_marker("（三）监督管理")
+Marker(type='pcn', value=3, label='三')
+>>> match_marker("本条例第三条") is None
+True
+>>> is_heading_line("八、探索融合发展新路"), is_heading_line("第二条 本条例适用于本市。")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "CN_DIGITS",
+    "CN_NUMERALS",
+    "HAN",
+    "HAN_RE",
+    "HEADING_MARKER",
+    "HEADING_MAX",
+    "MARKERS",
+    "MARKER_TYPES",
+    "Marker",
+    "RUN_IN",
+    "RUN_IN_CN_HEADING",
+    "TARGET",
+    "cn_to_int",
+    "is_heading_line",
+    "is_pure_heading",
+    "match_marker",
+]
+
+#: Han characters (CJK Unified Ideographs, Extension A, Compatibility Ideographs),
+#: as the body of a regex character class.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+#: One Han character.
+HAN_RE = re.compile(f"[{HAN}]")
+#: Chinese digits 零…九 (〇 is the other zero).
+CN_DIGITS = "零一二三四五六七八九"
+#: Characters of a Chinese numeral in a heading marker (up to 999).
+CN_NUMERALS = "一二三四五六七八九十百零〇"
+#: Marker types in rank order (highest level first).
+MARKER_TYPES = ("part", "chapter", "subchapter", "article", "cn", "pcn", "pnum", "num")
+#: Longest marker line that counts as a pure heading.
+HEADING_MAX = 60
+
+_ORDINAL = rf"[{CN_NUMERALS}]{{1,6}}|\d{{1,3}}"  # the number in 第…章
+_ORD = rf"第({_ORDINAL})\s*"
+_CN_MARK = rf"[{CN_NUMERALS}]{{1,4}}、"
+_PAREN_MARK = rf"[(（](?:[{CN_NUMERALS}]{{1,4}}|\d{{1,3}})[)）]"
+
+#: Marker patterns by type, matched at the start of a line or segment; group 1 is
+#: the number as written.
+MARKERS: dict[str, re.Pattern[str]] = {
+    "part": re.compile(_ORD + "(?:部分|篇)"),
+    "chapter": re.compile(_ORD + "章"),
+    "subchapter": re.compile(_ORD + "节"),
+    "article": re.compile(_ORD + "条(?![例款件])"),
+    "cn": re.compile(rf"([{CN_NUMERALS}]{{1,4}})、"),
+    "pcn": re.compile(rf"[(（]([{CN_NUMERALS}]{{1,4}})[)）]"),
+    "pnum": re.compile(r"[(（](\d{1,3})[)）]"),
+    "num": re.compile(r"(\d{1,3})\s*[.．、](?!\d)"),
+}
+#: A ``——`` target line.
+TARGET = re.compile(rf"——(?=[{HAN}])")
+#: A line that starts with any marker, or with ``——``.
+HEADING_MARKER = re.compile("^(?:" + "|".join(p.pattern for p in MARKERS.values()) + "|——)")
+#: Where a run-in marker may start inside a line: after a sentence end or a space.
+RUN_IN = re.compile(
+    rf"(?<=[。；;!?！？\s])\s*(?=第(?:{_ORDINAL})\s*(?:部分|篇|章|节|条)"
+    rf"|{_CN_MARK}|{_PAREN_MARK}"
+    rf"|\d{{1,3}}\s*[.．](?!\d)\s*[{HAN}“《]|——[{HAN}])"
+)
+#: A run-in ``一、`` heading at the end of a text (``…促进。 三、做强现代产业造富``):
+#: the space after it ends the heading and is structure, not a layout break.
+RUN_IN_CN_HEADING = re.compile(rf"(?:^|[\s。；;]){_CN_MARK}[{HAN}“”]{{1,24}}$")
+
+
+def cn_to_int(numeral: str) -> int:
+    """Chinese numeral (up to 999) to int.
+
+    >>> [cn_to_int(x) for x in ("八", "十", "十一", "二十三", "一百零五", "〇")]
+    [8, 10, 11, 23, 105, 0]
+    """
+    digits = {c: i for i, c in enumerate(CN_DIGITS)} | {"〇": 0}
+    total, current = 0, 0
+    for ch in numeral:
+        if ch in digits:
+            current = digits[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A structure marker at the start of a segment."""
+
+    type: str  # one of MARKER_TYPES, or "target"
+    value: int  # its number (0 for targets)
+    label: str  # the number as written, e.g. "八" or "29"
+
+
+def match_marker(segment: str) -> Marker | None:
+    """The marker ``segment`` starts with, or None."""
+    if TARGET.match(segment):
+        return Marker("target", 0, "")
+    for type_, pattern in MARKERS.items():
+        m = pattern.match(segment)
+        if m:
+            raw = m.group(1)
+            value = int(raw) if raw.isdigit() else cn_to_int(raw)
+            return Marker(type_, value, raw)
+    return None
+
+
+def is_pure_heading(text: str, marker_type: str = "") -> bool:
+    """Whether a marker line of type ``marker_type`` is only a title.
+
+    An article (第…条) is a provision, never a title; a line ending in ``；`` or
+    ``：`` is an entry of a list. Otherwise a title has no full stop inside and at
+    most :data:`HEADING_MAX` characters.
+    """
+    if marker_type == "article" or text.rstrip().endswith(("；", ";", "：", ":")):
+        return False
+    return "。" not in text.rstrip("。") and len(text) <= HEADING_MAX
+
+
+def is_heading_line(line: str) -> bool:
+    """A line that starts with a marker (not ``——``) and is only a title."""
+    marker = match_marker(line)
+    return marker is not None and marker.type != "target" and is_pure_heading(line, marker.type)
