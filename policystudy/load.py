@@ -1,9 +1,9 @@
 """Loading: documents and their metadata into one table.
 
 :func:`load_corpus` reads the bundled corpus, a folder of ``.txt`` files (with an
-optional ``manifest.csv``) or a table with one document per row, decodes every
-file with a checked encoding, converts Traditional to Simplified script with
-OpenCC and cleans the text (:mod:`policystudy.clean`). It returns one row per
+optional ``manifest.csv``) or a table with one document per row (CSV, TSV, Excel,
+Parquet), decodes every file with a checked encoding, converts Traditional to
+Simplified script with OpenCC and cleans the text (:mod:`policystudy.clean`). It returns one row per
 document; the spans that cleaning removed travel with it in
 ``docs.attrs["removed"]`` (see :func:`removed_spans`).
 """
@@ -11,8 +11,13 @@ document; the spans that cleaning removed travel with it in
 from __future__ import annotations
 
 import codecs
+import datetime
 import functools
+import io
+import numbers
+import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -32,6 +37,7 @@ __all__ = [
     "decode_bytes",
     "detect_script",
     "load_corpus",
+    "parse_year",
     "read_manifest",
     "removed_spans",
 ]
@@ -125,19 +131,31 @@ def decode_bytes(
     >>> decode_bytes("市域治理現代化".encode("big5"))
     ('市域治理現代化', 'big5')
     """
+    text, codec = _decode(data, encoding, name, table=False)
+    return _check_chinese(text, name), codec
+
+
+def _decode(data: bytes, encoding: str | None, name: str, *, table: bool) -> tuple[str, str]:
+    """Decode as :func:`decode_bytes` does, without requiring Chinese text.
+
+    For a table (``table=True``) the candidates are judged on their non-ASCII
+    characters only: a CSV is mostly digits, commas and Latin names, which read
+    the same in every legacy codec and would hide the difference between them.
+    """
     if not data.strip(b" \t\r\n\x00"):
         raise CorpusError(f"{name}: the file is empty")
+    hint = "encoding=..." if table else "encoding=... or in the manifest's 'encoding' column"
     if encoding is not None:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as err:
             raise CorpusError(f"{name}: cannot decode as {encoding!r}: {err}") from None
-        return _check_chinese(text.lstrip("\ufeff"), name), encoding
+        return text.lstrip("\ufeff"), encoding
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return _decode_strict(data, codec, name), codec.replace("-sig", "")
     try:
-        return _check_chinese(data.decode("utf-8"), name), "utf-8"
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     scores: dict[str, tuple[float, str]] = {}
@@ -147,22 +165,19 @@ def decode_bytes(
             text = data.decode(codec)
         except UnicodeDecodeError:
             continue
-        scores[codec] = (_confidence(text), text)
+        judged = "".join(ch for ch in text if ord(ch) > 0x7F) if table else text
+        scores[codec] = (_confidence(judged), text)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])
     summary = ", ".join(f"{c} {s:.2f}" for c, (s, _) in ranked) or "no candidate decodes"
     if not ranked or ranked[0][1][0] < MIN_CONFIDENCE:
         raise CorpusError(
             f"{name}: cannot decode with confidence (not UTF-8; share of plausible "
-            f"characters: {summary}); name the encoding with encoding=... or in the "
-            f"manifest's 'encoding' column"
+            f"characters: {summary}); name the encoding with {hint}"
         )
     if len(ranked) > 1 and ranked[0][1][0] - ranked[1][1][0] < 0.05:
-        raise CorpusError(
-            f"{name}: ambiguous encoding ({summary}); name it with encoding=... or in the "
-            f"manifest's 'encoding' column"
-        )
+        raise CorpusError(f"{name}: ambiguous encoding ({summary}); name it with {hint}")
     codec, (_, text) = ranked[0]
-    return _check_chinese(text, name), codec
+    return text, codec
 
 
 def _decode_strict(data: bytes, codec: str, name: str) -> str:
@@ -170,7 +185,7 @@ def _decode_strict(data: bytes, codec: str, name: str) -> str:
         text = data.decode(codec)
     except UnicodeDecodeError as err:
         raise CorpusError(f"{name}: invalid {codec} data: {err}") from None
-    return _check_chinese(text.lstrip("\ufeff"), name)
+    return text.lstrip("\ufeff")
 
 
 def _check_chinese(text: str, name: str) -> str:
@@ -233,8 +248,129 @@ def detect_script(
 
 
 # --------------------------------------------------------------------------
+# Years
+# --------------------------------------------------------------------------
+
+_ZH_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
+_ZH_TENS = re.compile(r"([一二三四五六七八九]?)十([一二三四五六七八九]?)")
+_DATE = re.compile(
+    r"(?P<year>\d{4})"
+    r"(?:"
+    r"\.0+"  # a number written by a spreadsheet or pandas: 2021.0
+    r"|年度?(?:(?P<m1>\d{1,2})月(?:(?P<d1>\d{1,2})[日号])?)?"
+    r"|(?P<sep>[-/.])(?P<m2>\d{1,2})(?:(?P=sep)(?P<d2>\d{1,2}))?"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r")?"
+)
+
+
+def _zh_tens(match: re.Match[str]) -> str:
+    tens, units = match.group(1), match.group(2)
+    value = 10 * (int(tens.translate(_ZH_DIGITS)) if tens else 1)
+    return str(value + (int(units.translate(_ZH_DIGITS)) if units else 0))
+
+
+def parse_year(value: object) -> int | None:
+    """The year of a year or date value, the one rule every source uses.
+
+    Accepted: a four-digit year, alone or at the start of a date — ``2021``,
+    ``2021年``, ``2021年度``, ``2021年5月30日``, ``2021-05-30``, ``2021/5/30``,
+    ``2021.5`` (year and month), ``2021-05-30 00:00:00``, ``2021.0`` (a number
+    written by a spreadsheet) — in Arabic, full-width or Chinese digits written one
+    by one (``二〇二二年``, ``二零二二年``, with ``十`` in months and days); an
+    integer of four digits; a date or timestamp. A month or day must exist
+    (1–12, 1–31). Empty and missing values are missing.
+
+    Parameters
+    ----------
+    value : object
+        A cell of a manifest or table.
+
+    Returns
+    -------
+    int or None
+        The year, or ``None`` for an empty or missing value.
+
+    Raises
+    ------
+    ValueError
+        If the value is not empty and is not a year in one of these forms (the
+        loaders turn this into a :class:`CorpusError` naming the file and row).
+
+    Examples
+    --------
+    >>> parse_year("2021年"), parse_year("二〇二二年"), parse_year("2021-05-30")
+    (2021, 2022, 2021)
+    >>> parse_year("2021.5"), parse_year("2021/05/30"), parse_year("二〇二一年十二月三十一日")
+    (2021, 2021, 2021)
+    >>> parse_year(2021), parse_year(2021.0), parse_year(" "), parse_year(None)
+    (2021, 2021, None, None)
+    >>> parse_year("明年")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot read a year from '明年' (expected e.g. 2021, 2021年, 二〇二一年, 2021-05-30)
+    """
+    if value is None or (
+        pd.api.types.is_scalar(value) and not isinstance(value, str) and pd.isna(value)
+    ):
+        return None
+    if isinstance(value, bool):
+        raise _year_error(value)
+    if isinstance(value, (datetime.date, np.datetime64)):
+        return int(pd.Timestamp(value).year)
+    if isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and float(value).is_integer()
+    ):
+        year = int(value)
+        if not 1000 <= year <= 9999:
+            raise _year_error(value)
+        return year
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    text = _ZH_TENS.sub(_zh_tens, text).translate(_ZH_DIGITS)
+    match = _DATE.fullmatch(text)
+    if match is None:
+        raise _year_error(value)
+    month, day = match.group("m1") or match.group("m2"), match.group("d1") or match.group("d2")
+    if (month is not None and not 1 <= int(month) <= 12) or (
+        day is not None and not 1 <= int(day) <= 31
+    ):
+        raise _year_error(value)
+    return int(match.group("year"))
+
+
+def _year_error(value: object) -> ValueError:
+    return ValueError(
+        f"cannot read a year from {value!r} (expected e.g. 2021, 2021年, 二〇二一年, 2021-05-30)"
+    )
+
+
+def _parse_years(values: pd.Series, where: str, rows: Sequence[str]) -> pd.Series:
+    """``parse_year`` over a column; an unreadable value is an error naming its row."""
+    years = []
+    for value, row in zip(values, rows, strict=True):
+        try:
+            years.append(parse_year(value))
+        except ValueError as err:
+            raise CorpusError(
+                f"{where}: {row}: {err}; leave the cell empty when the year is unknown"
+            ) from None
+    return pd.Series(pd.array(years, dtype="Int64"), index=values.index, name=values.name)
+
+
+# --------------------------------------------------------------------------
 # Sources
 # --------------------------------------------------------------------------
+
+MANIFEST_NAME = "manifest.csv"
+#: Files in a corpus folder that are never documents and are passed over silently.
+_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+#: Formats a manifest may not point at: the package reads plain text only.
+_NOT_TEXT = frozenset(
+    {".doc", ".docx", ".odt", ".rtf", ".wps", ".pdf", ".html", ".htm", ".xls", ".xlsx"}
+    | {".ppt", ".pptx", ".zip", ".png", ".jpg", ".jpeg"}
+)
 
 
 def bundled_data_dir() -> Path:
@@ -245,7 +381,7 @@ def bundled_data_dir() -> Path:
     """
     here = Path(__file__).resolve().parent
     for candidate in (here / "_data", here.parent / "data"):
-        if (candidate / "manifest.csv").is_file():
+        if (candidate / MANIFEST_NAME).is_file():
             return candidate
     raise CorpusError(
         f"the bundled corpus is missing: neither {here / '_data'} nor {here.parent / 'data'} "
@@ -253,26 +389,65 @@ def bundled_data_dir() -> Path:
     )
 
 
-def read_manifest(path: str | Path) -> pd.DataFrame:
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise CorpusError(f"{path}: cannot read the file: {err.strerror or err}") from None
+
+
+def _read_delimited(
+    path: Path, sep: str, encoding: str | None, *, prefer_utf8: bool = False
+) -> pd.DataFrame:
+    """A CSV or TSV file as text columns, decoded like the documents are."""
+    data = _read_bytes(path)
+    if prefer_utf8 and encoding is not None:
+        try:
+            data.decode("utf-8")
+            encoding = None  # valid UTF-8: detection reads it as UTF-8 (with or without BOM)
+        except UnicodeDecodeError:
+            pass
+    text, _ = _decode(data, encoding, str(path), table=True)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except Exception as err:  # pandas raises several parser errors
+        raise CorpusError(f"{path}: cannot read the table: {_one_line(err)}") from None
+
+
+def _row(i: int, doc_id: object) -> str:
+    return f"row {i + 1} (doc_id {doc_id})"
+
+
+def read_manifest(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read a ``manifest.csv`` with at least ``doc_id`` and ``file`` columns.
 
-    Every column is read as text except ``year`` (nullable integer).
+    Every column is read as text except ``year`` (nullable integer, read with
+    :func:`parse_year`). The manifest's encoding is detected as a document's is;
+    ``encoding`` names it when the manifest is not UTF-8 (a UTF-8 manifest is
+    read as UTF-8 whatever ``encoding`` says, so that one codec given for the
+    documents does not garble it).
+
+    Raises
+    ------
+    CorpusError
+        If the manifest cannot be decoded or parsed, lacks a required column,
+        has a row without ``doc_id``, a duplicate ``doc_id`` or a year that
+        :func:`parse_year` cannot read (naming the row, its doc_id and the value).
     """
     path = Path(path)
-    try:
-        manifest = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except Exception as err:  # pandas raises several parser errors
-        raise CorpusError(f"{path}: cannot read the manifest: {err}") from None
+    manifest = _read_delimited(path, ",", encoding, prefer_utf8=True)
     missing = [c for c in ("doc_id", "file") if c not in manifest.columns]
     if missing:
         raise CorpusError(f"{path}: the manifest lacks the column(s) {', '.join(missing)}")
     manifest = manifest.replace("", pd.NA)
     _check_ids(manifest["doc_id"], str(path))
     if "year" in manifest.columns:
-        try:
-            manifest["year"] = pd.to_numeric(manifest["year"]).astype("Int64")
-        except (ValueError, TypeError) as err:
-            raise CorpusError(f"{path}: the 'year' column is not numeric: {err}") from None
+        rows = [_row(i, d) for i, d in enumerate(manifest["doc_id"])]
+        manifest["year"] = _parse_years(manifest["year"], str(path), rows)
     return manifest
 
 
@@ -284,64 +459,228 @@ def _check_ids(ids: pd.Series, where: str) -> None:
         raise CorpusError(f"{where}: duplicate doc_id(s): {', '.join(dup)}")
 
 
-def _folder_records(folder: Path, encoding: str | None) -> tuple[pd.DataFrame, list]:
-    manifest_path = folder / "manifest.csv"
-    txt = sorted(p.name for p in folder.glob("*.txt"))
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # another drive
+        return False
+
+
+def _manifest_files(manifest: pd.DataFrame, folder: Path, manifest_path: Path) -> list[Path]:
+    """The file of every manifest row, checked to lie inside ``folder``, not yet opened.
+
+    The check is lexical (``..`` collapsed, symlinks not resolved) and the file is
+    then opened by that normalised path, so ``..`` can never climb out of the
+    folder, while a symlink the user placed inside the folder is followed.
+    """
+    lexical = os.path.normcase(os.path.abspath(folder))
+    real = os.path.normcase(os.path.realpath(folder))
+    paths = []
+    for i, (doc_id, file) in enumerate(zip(manifest["doc_id"], manifest["file"], strict=True)):
+        where = f"{manifest_path}: {_row(i, doc_id)}"
+        if pd.isna(file) or not str(file).strip():
+            raise CorpusError(f"{where}: no file named")
+        file = str(file)
+        target = os.path.normcase(os.path.normpath(os.path.join(lexical, file)))
+        base = next((b for b in (lexical, real) if _inside(target, b)), None)
+        if base is None:
+            raise CorpusError(
+                f"{where}: the file {file!r} is outside the corpus folder {folder} "
+                "(manifest paths must stay inside the folder)"
+            )
+        if Path(target).suffix.lower() in _NOT_TEXT:
+            raise CorpusError(
+                f"{where}: {file!r} is not a plain-text file (the package reads .txt files; "
+                "save the document as UTF-8 text)"
+            )
+        paths.append(folder / os.path.relpath(target, base))
+    return paths
+
+
+def _file_key(path: Path) -> tuple | str:
+    """Identity of a file on disk: two names of one file (a link, another case) share it."""
+    st = path.stat()
+    return (st.st_dev, st.st_ino) if st.st_ino else os.path.normcase(os.path.realpath(path))
+
+
+def _passed_over(name: str) -> bool:
+    """Hidden and system files, and a folder's README: never meant as documents."""
+    lower = name.lower()
+    return (
+        name.startswith((".", "~$"))
+        or lower in _SYSTEM_FILES
+        or (Path(lower).stem == "readme" and Path(lower).suffix != ".txt")
+    )
+
+
+def _folder_records(
+    folder: Path, encoding: str | None, notes: list[str]
+) -> tuple[pd.DataFrame, list]:
+    manifest_path = folder / MANIFEST_NAME
+    try:
+        entries = sorted(folder.iterdir(), key=lambda p: p.name)
+    except OSError as err:
+        raise CorpusError(f"{folder}: cannot list the folder: {err.strerror or err}") from None
+    txt, others = [], []
+    for entry in entries:
+        if entry.name == MANIFEST_NAME or _passed_over(entry.name):
+            continue
+        if entry.suffix.lower() == ".txt" and entry.is_file():
+            txt.append(entry)
+        else:
+            others.append(entry)
     if manifest_path.is_file():
-        manifest = read_manifest(manifest_path)
-        files = manifest["file"].astype(str)
-        missing = [f for f in files if not (folder / f).is_file()]
+        manifest = read_manifest(manifest_path, encoding=encoding)
+        paths = _manifest_files(manifest, folder, manifest_path)
+        missing = [f for f, p in zip(manifest["file"], paths, strict=True) if not p.is_file()]
         if missing:
             raise CorpusError(
                 f"{manifest_path}: file(s) listed in the manifest are missing: {', '.join(missing)}"
             )
-        unlisted = sorted(set(txt) - set(files))
+        # one file under two names (./a.txt, sub/../a.txt, a link, another case) is one file
+        keys: dict[tuple | str, int] = {}
+        for i, p in enumerate(paths):
+            key = _file_key(p)
+            if key in keys:
+                j = keys[key]
+                ids = manifest["doc_id"]
+                raise CorpusError(
+                    f"{manifest_path}: {_row(j, ids.iloc[j])} and {_row(i, ids.iloc[i])} list "
+                    f"the same file ({manifest['file'].iloc[j]!r}, {manifest['file'].iloc[i]!r})"
+                )
+            keys[key] = i
+        unlisted = [p.name for p in txt if _file_key(p) not in keys]
         if unlisted:
             raise CorpusError(
                 f"{manifest_path}: .txt file(s) in {folder} are not in the manifest: "
                 f"{', '.join(unlisted)} (add them or move them out)"
             )
+        used_dirs = {Path(os.path.relpath(p, folder)).parts[0] for p in paths}
+        others = [
+            p
+            for p in others
+            if p.name not in used_dirs and not (p.is_file() and _file_key(p) in keys)
+        ]
     else:
         if not txt:
-            raise CorpusError(f"{folder}: no .txt files and no manifest.csv")
-        manifest = pd.DataFrame({"doc_id": [Path(f).stem for f in txt], "file": txt})
+            found = f" (found only: {', '.join(_names(others))})" if others else ""
+            raise CorpusError(f"{folder}: no .txt files and no manifest.csv{found}")
+        paths = txt
+        manifest = pd.DataFrame({"doc_id": [p.stem for p in txt], "file": [p.name for p in txt]})
         _check_ids(manifest["doc_id"], str(folder))
+    if others:
+        why = "only .txt files are documents"
+        if any(p.is_dir() for p in others):
+            why += "; subfolders are read only through the manifest"
+        notes.append(
+            f"{folder}: {len(others)} item(s) not read ({why}): {', '.join(_names(others))}"
+        )
     jobs = []
-    for row in manifest.itertuples(index=False):
+    for row, path in zip(manifest.itertuples(index=False), paths, strict=True):
         row_encoding = getattr(row, "encoding", None)
         codec = encoding or (None if pd.isna(row_encoding) else row_encoding)
-        path = folder / row.file
         jobs.append(
             (
                 str(row.doc_id),
-                lambda p=path, c=codec: decode_bytes(p.read_bytes(), encoding=c, name=str(p)),
+                lambda p=path, c=codec: decode_bytes(_read_bytes(p), encoding=c, name=str(p)),
             )
         )
     return manifest, jobs
 
 
+def _names(entries: Sequence[Path]) -> list[str]:
+    return [p.name + ("/" if p.is_dir() else "") for p in entries]
+
+
+def _read_excel(
+    path: Path, sheet: str | int | None, notes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The chosen sheet, or every sheet concatenated with a ``sheet`` column."""
+    with pd.ExcelFile(path) as book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is None:
+            chosen = names
+        elif isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 0 <= sheet < len(names):
+                raise CorpusError(
+                    f"{path}: no sheet number {sheet} (sheets, from 0: {', '.join(names)})"
+                )
+            chosen = [names[sheet]]
+        elif str(sheet) in names:
+            chosen = [str(sheet)]
+        else:
+            raise CorpusError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+        frames = {
+            n: pd.read_excel(book, sheet_name=n, dtype=str, keep_default_na=False) for n in chosen
+        }
+    if len(frames) == 1:
+        (table,) = frames.values()
+        return table, [f"row {i + 1}" for i in range(len(table))]
+    filled = {n: f for n, f in frames.items() if len(f.columns)}
+    if not filled:
+        raise CorpusError(f"{path}: every sheet is empty ({', '.join(names)})")
+    first, columns = next(iter(filled)), list(next(iter(filled.values())).columns)
+    if "sheet" in columns:
+        raise CorpusError(
+            f"{path}: the sheets have a column 'sheet', which would hold the sheet names; "
+            "rename it or pass sheet=... to read one sheet"
+        )
+    for name, frame in filled.items():
+        if set(frame.columns) != set(columns):
+            lacks = [c for c in columns if c not in frame.columns]
+            extra = [c for c in frame.columns if c not in columns]
+            raise CorpusError(
+                f"{path}: sheet {name!r} does not have the columns of sheet {first!r} "
+                f"(lacks: {', '.join(map(str, lacks)) or '-'}; "
+                f"extra: {', '.join(map(str, extra)) or '-'}); pass sheet=... to read one sheet"
+            )
+    notes.append(
+        f"{path}: read {len(frames)} sheets into one table with a 'sheet' column: "
+        + ", ".join(
+            f"{n!r} ({len(f)} rows)" if n in filled else f"{n!r} (empty)" for n, f in frames.items()
+        )
+        + "; pass sheet=... to read one"
+    )
+    table = pd.concat([f[columns].assign(sheet=n) for n, f in filled.items()], ignore_index=True)
+    table = table[["sheet", *columns]]
+    rows = [f"sheet {n!r} row {i + 1}" for n, f in filled.items() for i in range(len(f))]
+    return table, rows
+
+
 def _table_records(
-    path: Path, text_column: str, id_column: str | None
+    path: Path,
+    text_column: str,
+    id_column: str | None,
+    encoding: str | None,
+    sheet: str | int | None,
+    notes: list[str],
 ) -> tuple[pd.DataFrame, list]:
     suffix = path.suffix.lower()
-    readers: dict[str, Callable[[Path], pd.DataFrame]] = {
-        ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig"),
-        ".tsv": lambda p: pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False),
-        ".xlsx": lambda p: pd.read_excel(p, dtype=str, keep_default_na=False),
-        ".xls": lambda p: pd.read_excel(p, dtype=str, keep_default_na=False),
-        ".parquet": pd.read_parquet,
+    readers: dict[str, Callable[[Path], tuple[pd.DataFrame, list[str] | None]]] = {
+        ".csv": lambda p: (_read_delimited(p, ",", encoding), None),
+        ".tsv": lambda p: (_read_delimited(p, "\t", encoding), None),
+        ".xlsx": lambda p: _read_excel(p, sheet, notes),
+        ".xls": lambda p: _read_excel(p, sheet, notes),
+        ".parquet": lambda p: (pd.read_parquet(p), None),
     }
     if suffix not in readers:
         raise CorpusError(
             f"{path}: unsupported file type {suffix!r} (use a folder of .txt files, or .csv, "
             ".tsv, .xlsx or .parquet)"
         )
+    if sheet is not None and suffix not in (".xlsx", ".xls"):
+        raise CorpusError(f"{path}: sheet= applies to Excel workbooks only")
     try:
-        table = readers[suffix](path)
+        table, rows = readers[suffix](path)
+    except CorpusError:
+        raise
     except ImportError as err:
-        raise CorpusError(f"{path}: reading {suffix} needs an optional dependency: {err}") from None
+        raise CorpusError(
+            f"{path}: reading {suffix} needs an optional dependency: {_one_line(err)}"
+        ) from None
     except Exception as err:
-        raise CorpusError(f"{path}: cannot read the table: {err}") from None
+        raise CorpusError(f"{path}: cannot read the table: {_one_line(err)}") from None
+    rows = rows or [f"row {i + 1}" for i in range(len(table))]
     if text_column not in table.columns:
         raise CorpusError(
             f"{path}: no text column {text_column!r} "
@@ -359,7 +698,8 @@ def _table_records(
     _check_ids(table["doc_id"], str(path))
     table = table.replace("", pd.NA) if suffix != ".parquet" else table
     if "year" in table.columns:
-        table["year"] = pd.to_numeric(table["year"], errors="coerce").astype("Int64")
+        rows = [f"{r} (doc_id {d})" for r, d in zip(rows, table["doc_id"], strict=True)]
+        table["year"] = _parse_years(table["year"], str(path), rows)
     jobs = []
     for doc_id, value in zip(table["doc_id"], table["_text"], strict=True):
         name = f"{path} (doc_id {doc_id})"
@@ -383,6 +723,7 @@ def load_corpus(
     text_column: str = "text",
     id_column: str | None = "doc_id",
     encoding: str | None = None,
+    sheet: str | int | None = None,
     errors: Literal["raise", "skip"] = "raise",
     clean: bool = True,
     line_rules: Sequence[_clean.LineRule] = _clean.DEFAULT_LINE_RULES,
@@ -394,17 +735,27 @@ def load_corpus(
     Parameters
     ----------
     source : str or Path, optional
-        ``None`` for the bundled corpus; a folder of ``.txt`` files, optionally with
-        a ``manifest.csv`` (at least ``doc_id,file``; an ``encoding`` column names
-        a file's encoding; other columns become metadata; without a manifest the
-        doc_id is the file name without ``.txt``); or a ``.csv``/``.tsv``/
-        ``.xlsx``/``.parquet`` table with one document per row.
+        ``None`` for the bundled corpus; a folder of ``.txt`` files (any case:
+        ``B.TXT`` too), optionally with a ``manifest.csv`` (at least
+        ``doc_id,file``; an ``encoding`` column names a file's encoding; other
+        columns become metadata; without a manifest the doc_id is the file name
+        without its extension); or a ``.csv``/``.tsv``/``.xlsx``/``.parquet`` table
+        with one document per row.
     text_column, id_column : str
         For a table: the column holding the text and the one holding the document
         id (``id_column=None`` numbers the rows ``doc-1``, ``doc-2``, …). Every other
         column becomes metadata.
     encoding : str, optional
-        Decode every file with this codec instead of detecting it.
+        Decode every file (documents, the manifest, a CSV or TSV table) with this
+        codec instead of detecting it. Detection accepts UTF-8 with or without a
+        byte-order mark, UTF-16/32 and, judged by the share of plausible
+        characters, GB18030 (GBK, GB2312) and Big5 (see :func:`decode_bytes`). A
+        manifest that is valid UTF-8 is read as UTF-8 whatever ``encoding`` says.
+    sheet : str or int, optional
+        For an Excel workbook: the sheet to read, by name or 0-based position.
+        By default every sheet is read; a workbook with several sheets gives one
+        table with a ``sheet`` column, a warning lists the sheets and their rows,
+        and the sheets must have the same columns.
     errors : {"raise", "skip"}
         What to do with a document that cannot be decoded with confidence, is
         empty or has no Chinese text: raise :class:`CorpusError`, or skip it with
@@ -433,9 +784,31 @@ def load_corpus(
     ------
     CorpusError
         Naming the file (or manifest, or table row) and the problem.
+
+    Notes
+    -----
+    *Folders.* Files that are not ``.txt`` (``.docx``, ``.pdf``, ``.html``, …) and
+    subfolders are not read; one warning names them all. Passed over silently:
+    the manifest, hidden and system files (names starting with ``.`` or ``~$``,
+    ``Thumbs.db``, ``desktop.ini``) and a README that is not a ``.txt`` file.
+
+    *Manifest paths* are relative to the folder (or absolute) and must stay inside
+    it: a path that leaves the folder through ``..`` or names a file elsewhere is
+    refused before anything is opened. The check is on the path as written, with
+    ``..`` collapsed and symbolic links not resolved; the file is then opened by
+    that collapsed path, so a symbolic link that the user placed inside the folder
+    is followed, wherever it points. A manifest listing one file twice, or
+    pointing at a word-processor, PDF, HTML or spreadsheet file, is an error.
+
+    *Years*, in a manifest and in every table, are read by :func:`parse_year`
+    (``2021``, ``2021年``, ``二〇二二年``, ``2021-05-30``, ``2021.5``, …) into a
+    nullable integer column. An empty cell is missing; any other value that is
+    not a year is an error naming the file, the row (counted from 1 after the
+    header), its doc_id and the value.
     """
     if errors not in ("raise", "skip"):
         raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
+    notes: list[str] = []
     if source is None:
         path = bundled_data_dir()
     else:
@@ -443,9 +816,13 @@ def load_corpus(
         if not path.exists():
             raise CorpusError(f"{path}: no such file or folder")
     if path.is_dir():
-        meta, jobs = _folder_records(path, encoding)
+        if sheet is not None:
+            raise CorpusError(f"{path}: sheet= applies to Excel workbooks only")
+        meta, jobs = _folder_records(path, encoding, notes)
     else:
-        meta, jobs = _table_records(path, text_column, id_column)
+        meta, jobs = _table_records(path, text_column, id_column, encoding, sheet, notes)
+    for note in notes:
+        warnings.warn(note, UserWarning, stacklevel=2)
 
     rows, removed, skipped = [], [], []
     for doc_id, read in jobs:
