@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from policystudy import clean as _clean
-from policystudy.markers import HAN_RE
+from policystudy.markers import CN_DIGITS, HAN_RE
 from policystudy.schema import DOC_COLUMNS, REMOVED_COLUMNS, REQUIRED_META
 
 __all__ = [
@@ -251,8 +251,8 @@ def detect_script(
 # Years
 # --------------------------------------------------------------------------
 
-_ZH_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
-_ZH_TENS = re.compile(r"([一二三四五六七八九]?)十([一二三四五六七八九]?)")
+_ZH_DIGITS = str.maketrans("〇○" + CN_DIGITS, "00" + "0123456789")
+_ZH_TENS = re.compile(rf"([{CN_DIGITS[1:]}]?)十([{CN_DIGITS[1:]}]?)")
 _DATE = re.compile(
     r"(?P<year>\d{4})"
     r"(?:"
