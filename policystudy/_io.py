@@ -106,7 +106,13 @@ def replace_file(source: str | os.PathLike[str], target: str | os.PathLike[str])
 def private_dir(path: str | os.PathLike[str]) -> Path:
     """Create ``path`` (and parents) for cache files, owner-only (``0o700``) where new."""
     path = Path(path)
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # mkdir(parents=True) gives the parents it creates the default mode, not
+    # ``mode``: create each missing folder, outermost first, so all are private.
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    if not missing:
+        path.mkdir(mode=0o700, exist_ok=True)  # raises if ``path`` is not a folder
     return path
 
 

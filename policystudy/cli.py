@@ -80,8 +80,17 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     tokens = TokenCache(args.dir)
     models = ModelCache(None if args.dir is None else Path(args.dir) / MODEL_SUBDIR)
     if args.clear:
+        # Read what is there first: clear() removes damaged and stale files too,
+        # and the user should see that it did.
+        token_info, model_info = tokens.info(), models.info()
         print(f"removed {tokens.clear()} cached token lists from {tokens.path}")
+        if token_info["damaged"]:
+            print(f"removed damaged token cache {tokens.path} ({token_info['damaged']})")
+        if token_info["stale"]:
+            print(f"removed {token_info['stale']} stale token cache files of earlier versions")
         print(f"removed {models.clear()} cached models from {models.directory}")
+        if model_info["stale"]:
+            print(f"removed {model_info['stale']} stale model files (*.pkl) of earlier versions")
         return 0
     for name, info in (("tokens", tokens.info()), ("models", models.info())):
         print(f"{name}:")
@@ -89,6 +98,16 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(f"  entries:  {info['entries']}")
         size, bound = info["size_bytes"] / 1e6, info["max_bytes"] / 1e6
         print(f"  size:     {size:.1f} MB (bound {bound:.0f} MB)")
+        if info.get("damaged"):
+            print(f"  damaged:  {info['path']} ({info['damaged']}); --clear removes it")
+        if info["stale"]:
+            kind = "token cache files" if name == "tokens" else "pickle files (*.pkl)"
+            print(
+                f"  stale:    {info['stale']} {kind} of earlier versions, never read "
+                f"({info['stale_bytes'] / 1e6:.1f} MB); --clear removes them"
+            )
+            for path in info.get("stale_files", ()):
+                print(f"            {path}")
     return 0
 
 
@@ -112,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--info", action="store_true", help="show location, entries and size (default)"
     )
-    group.add_argument("--clear", action="store_true", help="delete the cache")
+    group.add_argument(
+        "--clear",
+        action="store_true",
+        help="delete the cache, damaged files and files of earlier versions included",
+    )
     p.add_argument(
         "--dir", default=None, help="cache folder (default: $POLICYSTUDY_CACHE or the user cache)"
     )

@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -305,6 +306,129 @@ def _model_cache(cache: CacheArg) -> ModelCache | None:
     return ModelCache(None if cache is True else cache)
 
 
+# Names of fitted attributes that may be stored and set back: plain identifiers,
+# public (``components_``) or private (``_beta_loss``), never dunders.
+_ATTR_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
+_JSON_SCALARS = (bool, int, float, str, type(None))
+
+
+def _fit_entry(estimator: Any, weights: np.ndarray) -> tuple[dict[str, np.ndarray], dict] | None:
+    """Arrays and JSON metadata that rebuild a fitted estimator exactly, without pickle.
+
+    Every fitted attribute is kept with its exact type: arrays and NumPy scalars
+    as arrays (bit for bit, dtype included), Python scalars in JSON (floats are
+    written with ``repr``, which reads back to the same float), a ``RandomState``
+    as its state. None when an attribute is of another kind (such a fit is not
+    cached rather than cached in part).
+    """
+    params = estimator.get_params()
+    arrays: dict[str, np.ndarray] = {"weights": weights}
+    attrs: dict[str, dict[str, Any]] = {}
+    for name, value in vars(estimator).items():
+        if name in params:
+            continue
+        if not _ATTR_NAME.fullmatch(name):
+            return None
+        if isinstance(value, np.ndarray | np.generic) and not value.dtype.hasobject:
+            kind = "array" if isinstance(value, np.ndarray) else "numpy_scalar"
+            arrays[f"attr.{name}"] = np.asarray(value)
+            attrs[name] = {"kind": kind}
+        elif type(value) in _JSON_SCALARS:
+            attrs[name] = {"kind": "json", "value": value}
+        elif type(value) is np.random.RandomState:
+            bit_generator, state, pos, has_gauss, cached = value.get_state(legacy=True)
+            arrays[f"attr.{name}"] = state
+            attrs[name] = {
+                "kind": "random_state",
+                "bit_generator": bit_generator,
+                "pos": int(pos),
+                "has_gauss": int(has_gauss),
+                "cached_gaussian": float(cached),
+            }
+        else:
+            return None
+    meta = {"estimator": type(estimator).__name__, "params": params, "attrs": attrs}
+    return arrays, meta
+
+
+def _expect(array: Any, name: str, shape: tuple[int, ...]) -> None:
+    if not (
+        isinstance(array, np.ndarray)
+        and array.dtype == np.float64
+        and array.shape == shape
+        and np.isfinite(array).all()
+    ):
+        raise ValueError(f"{name} is not a finite float64 array of shape {shape}")
+
+
+def _restore_fit(
+    estimator: Any, matrix: sp.csr_matrix, meta: dict, arrays: dict[str, np.ndarray]
+) -> tuple[Any, np.ndarray]:
+    """Set the fitted attributes of a cached entry on the unfitted ``estimator``.
+
+    Raises ValueError when the entry does not describe a fit of this estimator on
+    a matrix of this shape (the cache then treats it as damaged).
+    """
+    params = estimator.get_params()
+    if meta.get("estimator") != type(estimator).__name__ or meta.get("params") != json.loads(
+        json.dumps(params)
+    ):
+        raise ValueError("entry is of another estimator or other parameters")
+    n_units, n_terms = matrix.shape
+    k = int(params["n_components"])
+    weights = arrays.get("weights")
+    _expect(weights, "weights", (n_units, k))
+    attrs = meta.get("attrs")
+    if not isinstance(attrs, dict) or "components_" not in attrs:
+        raise ValueError("entry without fitted components")
+    stored = {"weights"}
+    fitted: dict[str, Any] = {}
+    for name, spec in attrs.items():
+        if not _ATTR_NAME.fullmatch(name) or name in params or not isinstance(spec, dict):
+            raise ValueError(f"unexpected attribute {name!r}")
+        kind = spec.get("kind")
+        if kind == "json":
+            if type(spec.get("value")) not in _JSON_SCALARS:
+                raise ValueError(f"attribute {name} is not a scalar")
+            fitted[name] = spec["value"]
+            continue
+        array = arrays.get(f"attr.{name}")
+        stored.add(f"attr.{name}")
+        if array is None:
+            raise ValueError(f"array of attribute {name} is missing")
+        if kind == "array":
+            fitted[name] = array
+        elif kind == "numpy_scalar" and array.ndim == 0:
+            fitted[name] = array[()]
+        elif kind == "random_state":
+            generator = np.random.RandomState()
+            try:
+                generator.set_state(
+                    (
+                        spec["bit_generator"],
+                        array,
+                        spec["pos"],
+                        spec["has_gauss"],
+                        spec["cached_gaussian"],
+                    )
+                )
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"random state {name} is not valid: {exc}") from None
+            fitted[name] = generator
+        else:
+            raise ValueError(f"attribute {name} of unknown kind {kind!r}")
+    if stored != set(arrays):
+        raise ValueError("arrays that belong to no attribute")
+    for name in ("components_", "exp_dirichlet_component_"):
+        if name in fitted:
+            _expect(fitted[name], name, (k, n_terms))
+    if fitted.get("n_features_in_", n_terms) != n_terms:
+        raise ValueError("entry fitted on another number of terms")
+    for name, value in fitted.items():
+        setattr(estimator, name, value)
+    return estimator, weights
+
+
 def _fit_matrix(
     matrix: sp.csr_matrix,
     method: str,
@@ -318,7 +442,9 @@ def _fit_matrix(
 
     With a cache, a fit with the same matrix, parameters and library versions is
     read back instead of recomputed (the fit is deterministic, so the result is
-    the same). A cache that cannot be read or written is skipped.
+    the same: every fitted attribute is restored bit for bit). A cache that
+    cannot be read or written is skipped; a damaged entry is removed with a
+    warning and refitted.
     """
     estimator = _estimator(method, k, random_state, max_iter, kwargs)
     matrix = sp.csr_matrix(matrix)
@@ -326,7 +452,7 @@ def _fit_matrix(
     key = _fit_key(matrix, estimator) if store is not None else None
     if key is not None:
         try:
-            hit = store.get(key)
+            hit = store.get(key, lambda meta, arrays: _restore_fit(estimator, matrix, meta, arrays))
         except OSError as exc:
             _log.debug("model cache not readable: %s", exc)
             hit = None
@@ -336,13 +462,14 @@ def _fit_matrix(
     # of sums and, through the iterations, the fitted topics.
     with threadpool_limits(limits=1):
         weights = estimator.fit_transform(matrix)
-    result = (estimator, np.asarray(weights, dtype=np.float64))
-    if key is not None:
+    weights = np.asarray(weights, dtype=np.float64)
+    entry = _fit_entry(estimator, weights) if key is not None else None
+    if entry is not None:
         try:
-            store.put(key, result)
+            store.put(key, *entry)
         except OSError as exc:
             _log.debug("model cache not writable: %s", exc)
-    return result
+    return estimator, weights
 
 
 def _shares(weights: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:

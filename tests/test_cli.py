@@ -48,11 +48,13 @@ def test_bad_source_is_a_clear_error(tmp_path: Path, capsys) -> None:
 
 
 def test_cache_commands(tmp_path: Path, capsys) -> None:
+    import numpy as np
+
     from policystudy.cache import ModelCache, TokenCache
 
     TokenCache(tmp_path).put_many({"k": ["词"]})
-    ModelCache(tmp_path / "models").put("a", 1)
-    ModelCache(tmp_path / "models").put("b", 2)
+    ModelCache(tmp_path / "models").put("a", {"x": np.zeros(3)}, {})
+    ModelCache(tmp_path / "models").put("b", {"x": np.ones(3)}, {})
     assert main(["cache", "--info", "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "entries:  1" in out and "entries:  2" in out
