@@ -265,20 +265,36 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``policystudy`` command."""
+    """Entry point of the ``policystudy`` command.
+
+    Every user error (a source that cannot be read, a column that does not exist,
+    an output folder that cannot be used) is one line on stderr and exit status 2;
+    warnings are one line each. Set ``POLICYSTUDY_DEBUG=1`` for the traceback.
+    """
+    import os
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     from policystudy._io import check_output_dir
     from policystudy.load import CorpusError
     from policystudy.study import StudyError
 
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"policystudy {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        # Refuse an unusable output folder before any expensive work.
-        if getattr(args, "out", None) is not None:
-            check_output_dir(args.out)
-        return int(args.func(args) or 0)
-    except (CorpusError, StudyError, FileNotFoundError, ValueError) as err:
-        print(f"policystudy {args.command}: error: {err}", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            # Refuse an unusable output folder before any expensive work.
+            if getattr(args, "out", None) is not None:
+                check_output_dir(args.out)
+            return int(args.func(args) or 0)
+    except (CorpusError, StudyError, ValueError, KeyError, OSError) as err:
+        if os.environ.get("POLICYSTUDY_DEBUG"):
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"policystudy {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 
