@@ -185,6 +185,18 @@ def split_units(docs: pd.DataFrame) -> pd.DataFrame:
         ``text``/``raw_text`` or the per-document counts).
 
     See the module docstring for the marker types and the fallbacks.
+
+    Examples
+    --------
+    >>> lines = ["某市实施方案", "一、总体要求", "推进治理现代化。", "（一）工作目标", "基本建成。"]
+    >>> units = split_units(pd.DataFrame({"doc_id": ["a"], "text": [chr(10).join(lines)]}))
+    >>> for row in units[["kind", "section", "heading_level"]].itertuples(index=False):
+    ...     print(*row)
+    title (preamble) 0
+    heading 一、总体要求 1
+    paragraph 一、总体要求 0
+    heading 一、总体要求 2
+    paragraph 一、总体要求 0
     """
     missing = [c for c in ("doc_id", "text") if c not in docs.columns]
     if missing:

@@ -205,10 +205,19 @@ def test_table_errors(tmp_path: Path, docs) -> None:
         load_corpus(tmp_path / "x.doc")
 
 
-def test_does_not_modify_inputs(docs) -> None:
+def test_does_not_modify_inputs(docs, tmp_path) -> None:
+    # Neither the document table given to the next stages nor the files read change.
+    from policystudy.tokens import tokenize
+    from policystudy.units import split_units
+
     before = docs.copy()
-    load_corpus()
+    tokenize(split_units(docs).head(20), cache=False)
     pd.testing.assert_frame_equal(docs, before)
+    source = tmp_path / "a.txt"
+    source.write_bytes("一、总则\n推进治理现代化。\n".encode("gb18030"))
+    raw = source.read_bytes()
+    load_corpus(tmp_path)
+    assert source.read_bytes() == raw
 
 
 def test_reproducible(docs) -> None:

@@ -228,3 +228,19 @@ def test_sdist_contains_the_corpus(tmp_path):
     for needed in ("hatch_build.py", "constraints.txt", "LICENSE", "pyproject.toml"):
         assert needed in names
     assert not any(n.startswith(("policystudy/_data", "policystudy/_notebooks")) for n in names)
+
+
+def test_version_agrees_everywhere() -> None:
+    import policystudy
+
+    citation = (REPO / "CITATION.cff").read_text(encoding="utf-8")
+    cited = re.search(r"^version:\s*(\S+)\s*$", citation, flags=re.M)
+    assert cited, "CITATION.cff has no version line"
+    assert PROJECT["version"] == policystudy.__version__ == cited.group(1)
+    assert f"version {policystudy.__version__}" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_dask_tests_run_with_the_test_extra() -> None:
+    # Without Dask in the test extra, `pip install .[test]` skips every Dask test silently.
+    names = {canonicalize_name(Requirement(r).name) for r in EXTRAS["test"]}
+    assert {"dask", "distributed"} <= names

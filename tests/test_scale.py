@@ -142,8 +142,16 @@ def test_minibatch_is_reproducible_and_streams(features) -> None:
 
 
 def test_topic_agreement_checks_shapes(features) -> None:
-    model = fit_topics(features, k=K, random_state=0)
-    assert topic_agreement(model, model) == 1.0
+    model = fit_topics(features, k=K, random_state=0, cache=False)
+    # Known answers: the same topics in another order agree fully; topics whose top
+    # terms are disjoint do not agree at all.
+    shuffled = model.components_[::-1]
+    assert topic_agreement(model, shuffled) == 1.0
+    eye = np.zeros((2, 20))
+    eye[0, :10] = np.arange(10, 0, -1)
+    eye[1, 10:] = np.arange(10, 0, -1)
+    assert topic_agreement(eye, eye[::-1]) == 1.0
+    assert topic_agreement(eye, np.vstack([eye[1], eye[1]])) == 0.5
     with pytest.raises(ValueError, match="share their columns"):
         topic_agreement(model.components_, model.components_[:, :-1])
 

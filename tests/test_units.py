@@ -20,7 +20,12 @@ def _numbers(frame: pd.DataFrame, pattern: str) -> list[int]:
 
 
 def test_doctests_pass() -> None:
-    assert doctest.testmod(units_module).failed == 0
+    from policystudy import markers
+
+    for module in (units_module, markers):
+        result = doctest.testmod(module)
+        assert result.failed == 0
+        assert result.attempted > 0, f"no doctest ran in {module.__name__}"
 
 
 def test_columns_and_ids(units, docs) -> None:
