@@ -26,6 +26,7 @@ _API = {
     "tokenize": "policystudy.tokens",
     "harvest_terms": "policystudy.tokens",
     "write_lexicon": "policystudy.tokens",
+    "discover_terms": "policystudy.terms",
     "TokenCache": "policystudy.cache",
     "build_features": "policystudy.features",
     "Features": "policystudy.features",
@@ -70,6 +71,7 @@ def __getattr__(name: str) -> Any:
             "features",
             "topics",
             "compare",
+            "terms",
             "cli",
         ):
             return importlib.import_module(f"policystudy.{name}")
