@@ -158,8 +158,9 @@ def discover_terms(
     stopwords : stopword specification
         As for :class:`policystudy.Tokenizer` (default the shipped lists). A
         candidate whose general segmentation starts or ends with a stopword of two
-        or more characters (``推动数实融合``, ``深入实施``) is a phrase around a
-        stop word, not a term, and is dropped; ``None`` keeps them.
+        or more characters (``推动数实融合``, ``深入实施``, ``保障措施``) is a
+        phrase around a stop word, not a term, and is dropped (so is the rare name
+        ending in one, such as ``整县推进``: add those by hand); ``None`` keeps them.
 
     Returns
     -------
