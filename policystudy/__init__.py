@@ -25,7 +25,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "markers": (),
     "schema": (),
     "units": ("split_units", "corpus_summary"),
-    "tokens": ("Tokenizer", "tokenize", "harvest_terms", "write_lexicon"),
+    "tokens": ("Tokenizer", "tokenize", "harvest_terms", "write_lexicon", "lexicon_for"),
+    "terms": ("discover_terms",),
     "cache": ("TokenCache",),
     "features": ("build_features", "Features"),
     "topics": (

@@ -7,9 +7,13 @@
     policystudy topics [SOURCE] --k K --out DIR    topic model tables
     policystudy compare [SOURCE] --by city --out DIR
     policystudy study [SOURCE] --out DIR           run every notebook into DIR
+    policystudy terms [SOURCE] --out DIR           candidate terms -> DIR/terms.csv
 
 SOURCE is what :func:`policystudy.load_corpus` accepts (default: the bundled
 corpus); ``--text-column`` and ``--id-column`` name the columns of a table.
+``topics``, ``compare`` and ``study`` take ``--lexicon FILE`` (repeatable: a
+lexicon text file or a ``terms.csv``), added in the same way by all three to the
+lexicon :func:`policystudy.tokens.lexicon_for` chooses for the corpus.
 """
 
 from __future__ import annotations
@@ -149,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--by", default="city", help="metadata column for prevalence.csv")
     p.add_argument("--out", required=True, help="output folder")
+    _add_lexicon(p)
     p.set_defaults(func=_cmd_topics)
 
     p = sub.add_parser("compare", help="distinctive terms and similarity tables")
@@ -156,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_features(p)
     p.add_argument("--by", default="city", help="metadata column to compare (default city)")
     p.add_argument("--out", required=True, help="output folder")
+    _add_lexicon(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("study", help="run every notebook of the study into a reports folder")
@@ -166,8 +172,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None, help="number of topics for the notebooks")
     p.add_argument("--only", nargs="*", default=(), help="notebook name prefixes, e.g. 01 04")
     p.add_argument("--no-html", action="store_true", help="skip the HTML renderings")
+    _add_lexicon(p)
     p.set_defaults(func=_cmd_study)
+
+    p = sub.add_parser("terms", help="discover candidate terms of a corpus -> DIR/terms.csv")
+    _add_source(p)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--min-count", type=int, default=None, help="minimum occurrences")
+    p.add_argument("--min-docs", type=int, default=None, help="minimum documents")
+    p.add_argument("--max-len", type=int, default=None, help="longest term (characters)")
+    p.add_argument("--top", type=int, default=None, help="keep the best N candidates")
+    p.add_argument(
+        "--include-known",
+        action="store_true",
+        help="also list words jieba's general dictionary already has",
+    )
+    p.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="further lexicon whose terms are not to be broken (repeatable)",
+    )
+    p.set_defaults(func=_cmd_terms)
     return parser
+
+
+def _add_lexicon(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lexicon",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="add a lexicon text file or a terms.csv (column 'term') to the default "
+        "lexicon (repeatable)",
+    )
+
+
+def _lexicon_files(args: argparse.Namespace) -> list[str]:
+    """The ``--lexicon`` files, checked and made absolute (notebooks run elsewhere)."""
+    files = []
+    for name in getattr(args, "lexicon", None) or ():
+        path = Path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"{name}: lexicon file not found")
+        files.append(str(path.resolve()))
+    return files
+
+
+def _lexicon(args: argparse.Namespace, docs) -> list:
+    """The lexicon of the run ``args`` asks for: one rule for topics, compare and study."""
+    from policystudy.tokens import lexicon_for
+
+    return lexicon_for(_lexicon_files(args), docs=docs)
 
 
 def _add_features(parser: argparse.ArgumentParser) -> None:
@@ -179,11 +236,13 @@ def _add_features(parser: argparse.ArgumentParser) -> None:
 
 def _features(args: argparse.Namespace):
     from policystudy.features import build_features
-    from policystudy.tokens import tokenize
+    from policystudy.tokens import Tokenizer, tokenize
     from policystudy.units import split_units
 
-    units = split_units(_load(args))
-    tokens = tokenize(units, n_jobs=args.n_jobs, cache=not args.no_cache)
+    docs = _load(args)
+    tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
+    units = split_units(docs)
+    tokens = tokenize(units, tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
     min_df = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
     max_df = int(args.max_df) if args.max_df > 1 else args.max_df
     return build_features(tokens, min_df=min_df, max_df=max_df)
@@ -257,10 +316,29 @@ def _cmd_study(args: argparse.Namespace) -> int:
         html=not args.no_html,
         text_column=args.text_column,
         id_column=args.id_column,
+        lexicon=_lexicon_files(args),  # each notebook adds them by the same rule
     )
     print(f"executed {len(done)} notebook(s); results in {Path(args.out).resolve()}")
     for path in done:
         print(f"  {path}")
+    return 0
+
+
+def _cmd_terms(args: argparse.Namespace) -> int:
+    from policystudy.terms import discover_terms
+    from policystudy.units import split_units
+
+    docs = _load(args)
+    table = discover_terms(
+        split_units(docs),
+        min_count=args.min_count,
+        min_docs=args.min_docs,
+        max_len=args.max_len,
+        top=args.top,
+        exclude_known=not args.include_known,
+        lexicon=_lexicon(args, docs),
+    )
+    _write_tables(args.out, {"terms.csv": table}, command="terms")
     return 0
 
 

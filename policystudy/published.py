@@ -53,7 +53,9 @@ class PublishedRun:
     method : str
         Topic model.
     lexicon, lexicon_version : str
-        Policy lexicon given to the tokenizer, and the version it had.
+        Policy lexicon given to the tokenizer (a shipped, versioned name), and its version.
+    extra_lexicon : tuple of str
+        Lexicon files added to it (none).
     stopwords, stopwords_version : str
         Stopword lists, and the version of the policy list.
     min_df, max_df : int and float
@@ -89,8 +91,9 @@ class PublishedRun:
     by: str = "city"
     contrast: tuple[str, str, str] = ("province", "zhejiang", "fujian")
     method: str = "nmf"
-    lexicon: str = "default"
+    lexicon: str = "default-2026.11.1"
     lexicon_version: str = "2026.11.1"
+    extra_lexicon: tuple[str, ...] = ()
     stopwords: str = "default"
     stopwords_version: str = "2026.11.1"
     min_df: int = 2

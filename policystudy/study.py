@@ -47,6 +47,7 @@ def run_study(
     kernel_name: str = "python3",
     text_column: str = "text",
     id_column: str = "doc_id",
+    lexicon: Sequence[str | os.PathLike[str]] = (),
 ) -> list[Path]:
     """Execute the notebooks into ``out``.
 
@@ -68,6 +69,11 @@ def run_study(
     text_column, id_column : str
         Columns of a table ``source`` holding the text and the document id
         (see :func:`policystudy.load_corpus`); passed to every notebook.
+    lexicon : sequence of paths
+        Lexicon files (text or ``terms.csv``) added to the lexicon
+        :func:`policystudy.tokens.lexicon_for` chooses for the corpus; every
+        notebook's ``lexicon`` parameter, so the notebooks tokenize exactly as
+        ``policystudy topics --lexicon`` does.
 
     Returns
     -------
@@ -97,6 +103,7 @@ def run_study(
             params = {
                 "text_column": text_column,
                 "id_column": id_column,
+                "lexicon": [str(Path(p).resolve()) for p in lexicon],
                 **(parameters or {}),
                 "source": None if source is None else str(Path(source).resolve()),
                 "output_dir": str(outputs.path(stem)),

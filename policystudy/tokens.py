@@ -14,12 +14,18 @@ statistical guess, is what keeps the study's key terms whole.
 Three shipped files decide what the tokens are, and each can be replaced:
 
 - ``lexicon.txt``: policy slogans and terms kept whole (``最多跑一次``,
-  ``晋江经验``, ``市域治理`` …); default jieba splits almost all of them;
+  ``晋江经验``, ``市域治理``, ``低空经济`` …); default jieba splits almost all of
+  them. The file is versioned (:data:`LEXICON_VERSION`); earlier versions stay
+  loadable by name, e.g. ``Tokenizer(lexicon="default-2026.11.1")``, and the
+  published run on the bundled corpus pins one (:data:`PUBLISHED_LEXICON`);
 - ``stopwords_zh.txt``: general Chinese function words (stopwords-iso, MIT);
 - ``stopwords_policy.txt``: policy stock phrases (``推进``, ``加强``, ``完善`` …).
 
-See :func:`resource_path` for their location and :func:`harvest_terms` to collect
-quoted terms from a new corpus into an editable lexicon file.
+See :func:`resource_path` for their location, :func:`harvest_terms` to collect
+quoted terms from a new corpus and :func:`policystudy.discover_terms` to find
+unquoted ones; :func:`write_lexicon` turns either table into an editable lexicon
+file. :func:`lexicon_for` is the one rule by which the command line and the
+notebooks choose the lexicon for a corpus.
 """
 
 from __future__ import annotations
@@ -47,10 +53,14 @@ import pandas as pd
 from policystudy._io import atomic_write, refuse_corpus_dir
 from policystudy.cache import TokenCache
 from policystudy.markers import CN_DIGITS
+from policystudy.published import PUBLISHED
 
 __all__ = [
     "Tokenizer",
+    "LEXICON_VERSION",
+    "PUBLISHED_LEXICON",
     "harvest_terms",
+    "lexicon_for",
     "read_wordlist",
     "resource_path",
     "tokenize",
@@ -78,21 +88,66 @@ def resource_path(name: str) -> Path:
     return path
 
 
+#: Version of the shipped ``lexicon.txt`` (``"default"``), as in its first line.
+LEXICON_VERSION = "2026.12.1"
+#: The lexicon the published study (the committed notebook outputs on the bundled
+#: corpus) was made with. Its file ships beside the current one so the published
+#: numbers reproduce after the default lexicon grows.
+PUBLISHED_LEXICON = PUBLISHED.lexicon
+
 _NAMED = {
     "default": ("lexicon.txt",),
+    f"default-{LEXICON_VERSION}": ("lexicon.txt",),
+    "default-2026.11.1": ("lexicon-2026.11.1.txt",),
     "default-general": ("stopwords_zh.txt",),
     "default-policy": ("stopwords_policy.txt",),
 }
+
+
+def lexicon_for(extra: Iterable[str | os.PathLike[str]] | None = (), *, docs: Any) -> list:
+    """The lexicon specification of a run: a base plus ``extra``.
+
+    Tokens depend on the corpus and the lexicon, not on the later stages' options.
+    The base is :data:`PUBLISHED_LEXICON` when the corpus is the published corpus
+    (:meth:`policystudy.PUBLISHED.is_corpus`: the bundled documents, unchanged)
+    and no extra lexicon is given, so the published results reproduce; for every
+    other corpus, and whenever extra lexicons are added, it is ``"default"`` (the
+    current version). ``policystudy topics``, ``compare``, ``terms`` and ``study``
+    and the study's notebooks all call this, so one corpus and one set of
+    options give the same tokens everywhere. To tokenize the bundled corpus with
+    the current version, pass ``Tokenizer(lexicon="default")`` yourself.
+
+    Parameters
+    ----------
+    extra : iterable of paths or terms
+        Further lexicons: text files, ``terms.csv`` tables with a ``term`` column
+        (from ``policystudy terms``), or single terms.
+    docs : pandas.DataFrame or None
+        The run's documents (``None``: the bundled corpus).
+
+    >>> lexicon_for([], docs=None)
+    ['default-2026.11.1']
+    >>> lexicon_for(["my_terms.txt"], docs=None)
+    ['default', 'my_terms.txt']
+    """
+    extra = [] if extra is None else [str(e) for e in extra]
+    published = PUBLISHED.matches(docs, extra_lexicon=tuple(extra))
+    base = PUBLISHED_LEXICON if published else "default"
+    return [base, *extra]
 
 
 def read_wordlist(path: str | Path) -> list[tuple[str, int | None]]:
     """Read a word list: one entry per line, optional integer frequency, ``#`` comments.
 
     ``#`` starts a comment anywhere on a line (so no entry may contain ``#``).
+    A ``.csv`` file is read as a table with a ``term`` column (and an optional
+    integer ``freq`` column), such as the ``terms.csv`` of ``policystudy terms``.
 
     Returns ``(word, frequency or None)`` pairs in file order.
     """
     path = Path(path)
+    if path.suffix.lower() == ".csv":
+        return _read_term_table(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -115,6 +170,21 @@ def read_wordlist(path: str | Path) -> list[tuple[str, int | None]]:
                 ) from None
         entries.append((unicodedata.normalize("NFKC", parts[0]), freq))
     return entries
+
+
+def _read_term_table(path: Path) -> list[tuple[str, int | None]]:
+    try:
+        table = pd.read_csv(path, dtype={"term": str}, keep_default_na=False, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: word list not found") from None
+    if "term" not in table.columns:
+        raise ValueError(f"{path}: a CSV lexicon needs a 'term' column")
+    freqs = table["freq"].tolist() if "freq" in table.columns else [None] * len(table)
+    return [
+        (unicodedata.normalize("NFKC", term.strip()), None if freq is None else int(freq))
+        for term, freq in zip(table["term"], freqs, strict=True)
+        if term.strip()
+    ]
 
 
 def _resolve(spec, kind: str) -> tuple[list[Path], list[str]]:
@@ -161,8 +231,10 @@ class Tokenizer:
         Use jieba's HMM to guess unknown words. Off by default (see module docs).
     lexicon : "default", path, list of paths/terms, or None
         Terms added to the segmenter's dictionary. ``"default"`` is the shipped
-        policy lexicon; list several sources to combine them, e.g.
-        ``["default", "my_terms.txt"]``; ``None`` for plain jieba.
+        policy lexicon (version :data:`LEXICON_VERSION`), ``"default-2026.11.1"``
+        its previous version; list several sources to combine them, e.g.
+        ``["default", "my_terms.txt"]`` (text files or ``terms.csv`` tables);
+        ``None`` for plain jieba.
     term_freq : int
         Frequency given to lexicon terms without one in their file.
     stopwords : "default", path, list, or None
@@ -401,19 +473,18 @@ def harvest_terms(
 def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note: str = "") -> Path:
     """Write terms to an editable lexicon file (UTF-8, one term per line).
 
-    The file records each term's count as a comment so a researcher can review
-    and delete lines before using it with ``Tokenizer(lexicon=["default", path])``.
-    Written atomically. Refuses to write inside the bundled ``data/`` folder.
+    ``terms`` is a list of terms or a table with a ``term`` column: the result of
+    :func:`harvest_terms` or :func:`policystudy.discover_terms`. The file records
+    each term's evidence as a comment so a researcher can review and delete lines
+    before using it with ``Tokenizer(lexicon=["default", path])``. Written
+    atomically. Refuses to write inside the bundled ``data/`` folder.
     """
     path = Path(path)
     refuse_corpus_dir(path)
     if isinstance(terms, pd.DataFrame):
-        rows = [
-            f"{r.term}  # quoted {r.count}x in {r.n_docs} document(s)"
-            if "count" in terms.columns
-            else str(r.term)
-            for r in terms.itertuples(index=False)
-        ]
+        if "term" not in terms.columns:
+            raise ValueError("write_lexicon: the table needs a 'term' column")
+        rows = [_lexicon_row(r, terms.columns) for r in terms.to_dict("records")]
     else:
         rows = [str(t) for t in terms]
     header = [
@@ -424,6 +495,20 @@ def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note
         header.append(f"# {note}")
     atomic_write(path, "\n".join([*header, *rows]) + "\n")
     return path
+
+
+def _lexicon_row(row: dict, columns) -> str:
+    """One lexicon line with the evidence for the term as a comment."""
+    term = str(row["term"])
+    if "#" in term or not term.strip() or len(term.split()) > 1:
+        raise ValueError(f"write_lexicon: {term!r} cannot be a lexicon entry")
+    if "count" not in columns:
+        return term
+    where = f"{row['count']}x in {row['n_docs']} document(s)" if "n_docs" in columns else ""
+    if "pmi" in columns:  # a discover_terms table
+        entropy = min(row["left_entropy"], row["right_entropy"])
+        return f"{term}  # {where}; pmi {row['pmi']:.2f}, boundary entropy {entropy:.2f}"
+    return f"{term}  # quoted {where}"
 
 
 # --------------------------------------------------------------------------
