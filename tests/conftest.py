@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
+from policystudy.features import Features, build_features
 from policystudy.load import load_corpus
 from policystudy.tokens import tokenize
 from policystudy.units import split_units
@@ -33,3 +34,9 @@ def units(docs: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tokens(units: pd.DataFrame) -> pd.DataFrame:
     return tokenize(units)
+
+
+@pytest.fixture(scope="session")
+def features(tokens: pd.DataFrame) -> Features:
+    """Features of the bundled corpus with the default vocabulary (never modified by a test)."""
+    return build_features(tokens)

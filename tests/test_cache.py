@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from policystudy.cache import KEY_FILE, ModelCache, TokenCache, cache_dir
 from policystudy.cli import main
-from policystudy.features import Features, build_features
+from policystudy.features import Features
 from policystudy.tokens import Tokenizer, tokenize
 from policystudy.topics import TopicModel, _estimator, _fit_key, fit_topics
 
@@ -175,11 +175,6 @@ def test_model_cache_refuses_what_needs_pickle_or_leaves_the_folder(tmp_path: Pa
 # --- the model cache in fit_topics ----------------------------------------------------
 
 K = 4
-
-
-@pytest.fixture(scope="module")
-def features(tokens: pd.DataFrame) -> Features:
-    return build_features(tokens)
 
 
 @pytest.fixture(scope="module")

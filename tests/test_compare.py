@@ -14,16 +14,11 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics.pairwise import cosine_similarity
 
 from policystudy import compare
-from policystudy.features import Features, build_features
+from policystudy.features import Features
 from policystudy.topics import TopicModel, fit_topics
 
 K = 6
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def features(tokens: pd.DataFrame) -> Features:
-    return build_features(tokens)
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,6 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from policystudy.features import Features, build_features, identity_analyzer
 
 
-@pytest.fixture(scope="module")
-def features(tokens: pd.DataFrame) -> Features:
-    return build_features(tokens)
-
-
 def _body(tokens: pd.DataFrame) -> pd.DataFrame:
     return tokens.loc[~tokens["is_heading"].astype(bool)].reset_index(drop=True)
 

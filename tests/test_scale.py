@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
-from policystudy.features import build_features, identity_analyzer
+from policystudy.features import identity_analyzer
 from policystudy.scale import (
     count_terms_dask,
     fit_topics_minibatch,
@@ -103,11 +103,6 @@ def test_counts_on_a_given_vocabulary(single, client) -> None:
         assert counts.set_index("term").loc[term].tolist() == everything.loc[term].tolist()
         assert everything.loc[term, "tf"] > 0
     assert counts.iloc[2][["df", "tf"]].tolist() == [0, 0]
-
-
-@pytest.fixture(scope="module")
-def features(tokens):
-    return build_features(tokens)
 
 
 def test_minibatch_topics_agree_with_nmf(features) -> None:

@@ -26,11 +26,6 @@ K = 6
 
 
 @pytest.fixture(scope="module")
-def features(tokens: pd.DataFrame) -> Features:
-    return build_features(tokens)
-
-
-@pytest.fixture(scope="module")
 def nmf(features: Features) -> TopicModel:
     return fit_topics(features, K)
 
