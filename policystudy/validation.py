@@ -39,6 +39,7 @@ from sklearn.metrics import (
 )
 
 from policystudy._io import OutputSet, atomic_write_with
+from policystudy.schema import UNIT_COLUMNS
 
 __all__ = [
     "SHEET_COLUMNS",
@@ -59,8 +60,12 @@ __all__ = [
     "write_coding_sheet",
 ]
 
+# The unit columns a coder sees, in the schema's order.
+_SHEET_UNIT_COLUMNS = tuple(
+    c for c in UNIT_COLUMNS if c in {"doc_id", "unit_id", "section", "text"}
+)
 #: Columns of a coding sheet, in order (``label`` and ``note`` are for the coder).
-SHEET_COLUMNS = ("unit_key", "doc_id", "unit_id", "section", "text", "label", "note")
+SHEET_COLUMNS = ("unit_key", *_SHEET_UNIT_COLUMNS, "label", "note")
 _UNMATCHED = "(unmatched)"
 _KEY_CHARS = 12  # 48 bits of SHA-256: no collision among a corpus' units in practice
 # Topic log odds need log(theta); a topic with zero share gets this floor.
@@ -217,7 +222,7 @@ def validation_sample(
         )
     chosen = np.sort(chosen)
     sheet = pd.DataFrame({"unit_key": keys[chosen]})
-    for column in ("doc_id", "unit_id", "section", "text"):
+    for column in _SHEET_UNIT_COLUMNS:
         values = table[column].iloc[chosen] if column in table.columns else ""
         sheet[column] = np.asarray(values, dtype=object) if column in table.columns else values
     sheet["label"] = ""
