@@ -6,6 +6,7 @@
     policystudy cache --info | --clear             the token and model caches
     policystudy topics [SOURCE] --k K --out DIR    topic model tables
     policystudy compare [SOURCE] --by city --out DIR
+    policystudy agenda [SOURCE] --by city --out DIR  policy-agenda dictionary codes
     policystudy study [SOURCE] --out DIR           run every notebook into DIR
     policystudy terms [SOURCE] --out DIR           candidate terms -> DIR/terms.csv
 
@@ -148,7 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topics", help="fit a topic model and write its tables")
     _add_source(p)
     _add_features(p)
-    p.add_argument("--k", type=int, default=8, help="number of topics (default 8)")
+    p.add_argument(
+        "--k", type=int, default=None, help="number of topics (default 8; seeded: seeds + 2)"
+    )
+    p.add_argument(
+        "--seed-words",
+        default=None,
+        help="seeded NMF: 'default' (the agenda dictionary's categories) or a dictionary file",
+    )
     p.add_argument("--method", choices=("nmf", "lda"), default="nmf")
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--by", default="city", help="metadata column for prevalence.csv")
@@ -163,6 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     _add_lexicon(p)
     p.set_defaults(func=_cmd_compare)
+
+    # --- agenda (policy-agenda dictionary coding) ---
+    p = sub.add_parser("agenda", help="policy-agenda dictionary codes and shares per group")
+    _add_source(p)
+    p.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
+    p.add_argument("--no-cache", action="store_true", help="bypass the token cache")
+    p.add_argument(
+        "--dictionary", default="default", help="'default' or a dictionary file (CSV or YAML)"
+    )
+    p.add_argument("--by", default="city", help="metadata column for agenda_shares.csv")
+    p.add_argument("--random-state", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_agenda)
 
     p = sub.add_parser("study", help="run every notebook of the study into a reports folder")
     p.add_argument("source", nargs="?", default=None, help="corpus (default: the bundled corpus)")
@@ -269,6 +290,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         method=args.method,
         random_state=args.random_state,
         cache=not args.no_cache,
+        seed_words=args.seed_words,
     )
     unit_topics = model.unit_topics_
     first = ["doc_id", "unit_id", "section", "text", "topic", "weight", "label"]
@@ -301,6 +323,26 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "confounds.csv": confounds(features.units),
         },
         command="compare",
+    )
+    return 0
+
+
+def _cmd_agenda(args: argparse.Namespace) -> int:
+    """Dictionary codes per unit and agenda shares per group (one output set)."""
+    from policystudy.agenda import agenda_shares, lookup
+    from policystudy.tokens import tokenize
+    from policystudy.units import split_units
+
+    tokens = tokenize(split_units(_load(args)), n_jobs=args.n_jobs, cache=not args.no_cache)
+    body = tokens[~tokens["is_heading"].fillna(False).to_numpy(dtype=bool)]
+    codes = lookup(body, args.dictionary)
+    shares = agenda_shares(codes, by=args.by, random_state=args.random_state)
+    first = ["doc_id", "unit_id", "section", "text", "category", "category_share", "n_matches"]
+    codes = codes[first + [c for c in codes.columns if c not in first]]
+    _write_tables(
+        args.out,
+        {"agenda_units.csv": codes, "agenda_shares.csv": shares},
+        command="agenda",
     )
     return 0
 

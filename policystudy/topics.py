@@ -499,13 +499,14 @@ def _topic_terms(components: np.ndarray, vocabulary: np.ndarray, n: int) -> pd.D
 
 def fit_topics(
     features: Features,
-    k: int = 8,
+    k: int | None = None,
     *,
     method: Method = "nmf",
     random_state: int = 0,
     max_iter: int | None = None,
     n_top_terms: int = 10,
     cache: CacheArg = True,
+    seed_words: Any = None,
     **kwargs: Any,
 ) -> TopicModel:
     """Fit a topic model to the units of a :class:`Features` object.
@@ -514,10 +515,11 @@ def fit_topics(
     ----------
     features : Features
         Output of :func:`policystudy.build_features`.
-    k : int, default 8
-        Number of topics. The number of topics is a modelling choice that
-        shapes every finding: compare candidates with :func:`select_k` and
-        report the one used.
+    k : int or None, default None
+        Number of topics (None: 8, or with ``seed_words`` the seeded topics plus
+        :data:`policystudy.seeded.DEFAULT_FREE_TOPICS` free ones). The number of
+        topics is a modelling choice that shapes every finding: compare
+        candidates with :func:`select_k` and report the one used.
     method : {"nmf", "lda"}, default "nmf"
         ``"nmf"``: :class:`sklearn.decomposition.NMF` on ``features.tfidf``
         (``init="nndsvda"``, ``solver="cd"``, ``tol=1e-4``,
@@ -536,6 +538,13 @@ def fit_topics(
         :func:`policystudy.cache.cache_dir`); a folder or a ``ModelCache``
         selects another one; ``False`` always refits. The result is the same
         either way.
+    seed_words : None, "default", mapping or path, default None
+        Seeded (keyword-assisted) NMF, see :mod:`policystudy.seeded`: one topic
+        anchored by each seed list (``"default"``: the categories of the shipped
+        policy-agenda dictionary; a mapping ``{name: [words]}``; a dictionary
+        file), labelled with its name, and the other topics free. ``k`` counts
+        all topics and may not be below the number of seed lists found in the
+        vocabulary. NMF only; never cached.
     **kwargs
         Further estimator parameters (e.g. ``alpha_W`` for NMF,
         ``doc_topic_prior`` for LDA); they override the defaults above.
@@ -551,6 +560,16 @@ def fit_topics(
     unit to which the model gives no weight (possible with NMF) keeps a zero
     row and ``topic == -1``.
     """
+    if seed_words is not None:
+        if method != "nmf":
+            raise ValueError("seed_words works with method='nmf' only")
+        from policystudy.seeded import fit_seeded
+
+        return fit_seeded(
+            features, k, seed_words=seed_words, random_state=random_state,
+            max_iter=max_iter, n_top_terms=n_top_terms, **kwargs,
+        )  # fmt: skip
+    k = 8 if k is None else k
     _check_features(features)
     matrix = features.tfidf if method == "nmf" else features.counts
     _check_k(k, matrix)
