@@ -47,6 +47,7 @@ def run_study(
     kernel_name: str = "python3",
     text_column: str = "text",
     id_column: str = "doc_id",
+    by: str | None = None,
 ) -> list[Path]:
     """Execute the notebooks into ``out``.
 
@@ -68,6 +69,10 @@ def run_study(
     text_column, id_column : str
         Columns of a table ``source`` holding the text and the document id
         (see :func:`policystudy.load_corpus`); passed to every notebook.
+    by : str, optional
+        Grouping column, passed to every notebook as the parameter ``by`` only
+        when given (a notebook without a ``by`` parameter keeps its own
+        grouping; papermill notes the unknown parameter).
 
     Returns
     -------
@@ -98,6 +103,7 @@ def run_study(
                 "text_column": text_column,
                 "id_column": id_column,
                 **(parameters or {}),
+                **({} if by is None else {"by": by}),
                 "source": None if source is None else str(Path(source).resolve()),
                 "output_dir": str(outputs.path(stem)),
             }
