@@ -69,15 +69,24 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
+    import warnings
+
     from policystudy.load import load_corpus
 
-    return load_corpus(
-        args.source,
-        text_column=args.text_column,
-        id_column=args.id_column,
-        encoding=args.encoding,
-        errors="skip" if args.skip_bad else "raise",
-    )
+    # The loader's warnings (renamed columns, files not read, skipped documents)
+    # are notes of this command, reported like its other choices.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = load_corpus(
+            args.source,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            encoding=getattr(args, "encoding", None),
+            errors="skip" if getattr(args, "skip_bad", False) else "raise",
+        )
+    for warning in caught:
+        _note(args, str(warning.message))
+    return docs
 
 
 #: Longest cell of the text table of ``policystudy corpus`` (``--csv`` keeps every character).

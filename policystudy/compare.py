@@ -36,6 +36,8 @@ from policystudy.schema import (
 
 __all__ = [
     "KEYNESS_CAVEAT",
+    "LABEL_MAX",
+    "PREFERRED_GROUPING",
     "choose_grouping",
     "confound_columns",
     "confound_summary",
@@ -65,6 +67,10 @@ PREFERRED_GROUPING = "city"
 # ``script`` is filled from detection when a source has none: a property of the
 # files, not a design variable, so it is never chosen as the grouping by default.
 _NOT_A_GROUPING = frozenset({"script"})
+#: Longest value of a column that counts as a group label. Longer values are
+#: descriptions (titles, notes, sources): two documents may share one, but a
+#: column of them is not a grouping of the documents.
+LABEL_MAX = 20
 
 
 # --------------------------------------------------------------------------- helpers
@@ -165,6 +171,11 @@ def _n_groups(table: pd.DataFrame, column: str) -> int | None:
     return None if values is None else int(values.nunique(dropna=True))
 
 
+def _is_free_text(table: pd.DataFrame, column: str) -> bool:
+    values = table[column].dropna()
+    return bool(len(values)) and int(values.astype(str).str.len().max()) > LABEL_MAX
+
+
 def choose_grouping(docs_or_units: pd.DataFrame) -> str:
     """The column to compare groups by when none is given.
 
@@ -175,9 +186,10 @@ def choose_grouping(docs_or_units: pd.DataFrame) -> str:
     2. else the first metadata column, in table order (see
        :func:`metadata_columns`; ``script`` excepted, since the loader fills it
        from detection), whose non-missing values split the ``n`` documents
-       into 2 to ``n - 1`` groups: a column with one value does not compare
-       anything, one with a different value per document is an identifier
-       (title, file, checksum);
+       into 2 to ``n - 1`` groups and are labels of at most :data:`LABEL_MAX`
+       characters: a column with one value does not compare anything, one
+       with a different value per document is an identifier (file,
+       checksum), one with longer values is a description (title, notes);
     3. else ``doc_id`` (every document its own group).
 
     Parameters
@@ -201,7 +213,7 @@ def choose_grouping(docs_or_units: pd.DataFrame) -> str:
         if column in _NOT_A_GROUPING:
             continue
         n = _n_groups(docs_or_units, column)
-        if n is not None and 2 <= n <= n_docs - 1:
+        if n is not None and 2 <= n <= n_docs - 1 and not _is_free_text(docs_or_units, column):
             return column
     return "doc_id"
 
@@ -620,10 +632,12 @@ def confound_columns(
     The rule: the grouping column ``by`` first (unless it is ``doc_id``, which
     every confound table has), then every other metadata column
     (:func:`metadata_columns`) whose non-missing values split the ``n``
-    documents into 2 to ``n - 1`` groups.  A column with no value or one value
+    documents into 2 to ``n - 1`` groups and are labels (at most
+    :data:`LABEL_MAX` characters).  A column with no value or one value
     separates nothing; one with a different value in every document only
-    renames the documents; one that varies within a document is not document
-    metadata.  Missing values are missing: they form no group.
+    renames the documents; one with longer values is a description (title,
+    notes); one that varies within a document is not document metadata.
+    Missing values are missing: they form no group.
 
     The published run (:data:`policystudy.PUBLISHED`) is the one exception: on
     its corpus (a document table with the published ids and texts, or a
@@ -669,6 +683,8 @@ def confound_columns(
             skipped[column] = "one value"
         elif n >= n_docs:
             skipped[column] = "a different value in every document"
+        elif _is_free_text(docs_or_units, column):
+            skipped[column] = f"free text: values longer than {LABEL_MAX} characters"
         else:
             crossed.append(column)
     return crossed, skipped
