@@ -89,7 +89,8 @@ def _load(args: argparse.Namespace):
     return docs
 
 
-#: Longest cell of the text table of ``policystudy corpus`` (``--csv`` keeps every character).
+#: Longest metadata cell of the text table of ``policystudy corpus`` (``--csv`` keeps
+#: every character).
 CELL_MAX = 24
 
 
@@ -102,12 +103,16 @@ def _cell(value: object) -> object:
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from policystudy.units import corpus_summary
 
-    table = corpus_summary(_load(args), metadata=True)
+    docs = _load(args)
+    table = corpus_summary(docs, metadata=True)
     if args.csv:
         sys.stdout.write(table.to_csv(index=False))
     else:
-        # Free-text metadata (titles, notes) would make every line screen-wide.
-        print(table.map(_cell).to_string(index=False))
+        # Free-text metadata (titles, notes) would make every line screen-wide; the
+        # summary's own columns are shown whole.
+        extra = list(table.columns[len(corpus_summary(docs.head(0)).columns) :])
+        table[extra] = table[extra].map(_cell)
+        print(table.to_string(index=False))
     return 0
 
 

@@ -16,6 +16,7 @@ constant                  what it names
 :data:`NO_HEADINGS`       ``(section_id, section)`` of a document without headings
 :data:`INTERVAL_KINDS`    values of the ``interval`` column of prevalence tables
 :data:`MODEL_COLUMNS`     columns :func:`policystudy.fit_topics` adds to the units
+:data:`PREVALENCE_COLUMNS` columns of a prevalence table beside the grouping column
 :data:`RESERVED_COLUMNS`  every column name the package gives its tables
 :data:`META_PREFIX`       prefix of a user metadata column renamed out of the way
 ========================  ==========================================================
@@ -41,6 +42,7 @@ __all__ = [
     "MODEL_COLUMNS",
     "NO_HEADINGS",
     "PREAMBLE",
+    "PREVALENCE_COLUMNS",
     "REMOVED_COLUMNS",
     "REQUIRED_META",
     "RESERVED_COLUMNS",
@@ -102,10 +104,26 @@ INTERVAL_KINDS = (INTERVAL_DOCS, INTERVAL_UNITS, INTERVAL_NONE)
 #: Columns :func:`policystudy.fit_topics` adds to the unit table (``unit_topics_``),
 #: besides one ``topic_<t>`` share column per topic.
 MODEL_COLUMNS = ("topic", "weight", "label")
+#: Columns of :func:`policystudy.prevalence` besides the grouping column, which
+#: is named after the grouping and so must not be called like one of these.
+PREVALENCE_COLUMNS = (
+    "topic",
+    "label",
+    "share",
+    "diff_from_rest",
+    "share_rest",
+    "ci_low",
+    "ci_high",
+    "n_docs",
+    "n_units",
+    "n_units_empty",
+    "interval",
+    "level",
+)
 #: Columns :func:`policystudy.build_features` adds to its units.
 FEATURE_COLUMNS = ("n_vocab_tokens",)
 #: Column names the package gives the tables that also carry a corpus's metadata
-#: (documents, units, tokens, features, unit topics, confounds). ``doc_id`` and
+#: (documents, units, tokens, features, unit topics, prevalence, confounds). ``doc_id`` and
 #: the metadata of :data:`REQUIRED_META` are not reserved: they *are* metadata.
 RESERVED_COLUMNS: tuple[str, ...] = tuple(
     dict.fromkeys(
@@ -116,7 +134,7 @@ RESERVED_COLUMNS: tuple[str, ...] = tuple(
             *TOKEN_COLUMNS,
             *FEATURE_COLUMNS,
             *MODEL_COLUMNS,
-            "n_units",
+            *PREVALENCE_COLUMNS,
         )
         if c != "doc_id"
     )
