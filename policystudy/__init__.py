@@ -28,7 +28,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "tokens": ("Tokenizer", "tokenize", "harvest_terms", "write_lexicon", "lexicon_for"),
     "terms": ("discover_terms",),
     "cache": ("TokenCache",),
-    "features": ("build_features", "Features"),
+    "features": ("build_features", "Features", "document_frequency_bounds"),
     "topics": (
         "fit_topics",
         "select_k",
@@ -37,6 +37,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "TopicModel",
         "topic_coherence",
         "match_topics",
+        "default_k",
+        "candidate_ks",
+        "max_k",
     ),
     "compare": (
         "prevalence",
@@ -48,6 +51,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "confounds",
         "confound_summary",
         "export_for_r",
+        "choose_grouping",
+        "confound_columns",
+        "metadata_columns",
+        "largest_groups",
     ),
     "validation": (
         "validation_sample",

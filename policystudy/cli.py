@@ -4,17 +4,34 @@
 
     policystudy corpus [SOURCE]                    summary table of the documents
     policystudy cache --info | --clear             the token and model caches
-    policystudy topics [SOURCE] --k K --out DIR    topic model tables
-    policystudy compare [SOURCE] --by city --out DIR
-    policystudy agenda [SOURCE] --by city --out DIR  policy-agenda dictionary codes
-    policystudy study [SOURCE] --out DIR           run every notebook into DIR
-    policystudy terms [SOURCE] --out DIR           candidate terms -> DIR/terms.csv
+    policystudy topics [SOURCE] [--k K] [--by COL] --out DIR    topic model tables
+    policystudy compare [SOURCE] [--by COL] --out DIR           comparison tables
+    policystudy agenda [SOURCE] [--by COL] --out DIR            policy-agenda dictionary codes
+    policystudy terms [SOURCE] --out DIR                        candidate terms -> DIR/terms.csv
+    policystudy study [SOURCE] [--by COL] --out DIR             run every notebook into DIR
 
 SOURCE is what :func:`policystudy.load_corpus` accepts (default: the bundled
 corpus); ``--text-column`` and ``--id-column`` name the columns of a table.
-``topics``, ``compare`` and ``study`` take ``--lexicon FILE`` (repeatable: a
-lexicon text file or a ``terms.csv``), added in the same way by all three to the
-lexicon :func:`policystudy.tokens.lexicon_for` chooses for the corpus.
+``topics``, ``compare``, ``agenda`` and ``study`` take ``--lexicon FILE``
+(repeatable: a lexicon text file or a ``terms.csv``), added in the same way by
+all of them to the lexicon :func:`policystudy.tokens.lexicon_for` chooses.
+
+Choices the commands make when not told, each reported in one line on stderr
+(``policystudy <command>: ...``; stdout lists the files written):
+
+- ``--by``: :func:`policystudy.compare.choose_grouping` (``city`` when it has two
+  or more values, else the first metadata column splitting the documents into
+  2..n-1 groups, else ``doc_id``);
+- ``--k``: :func:`policystudy.topics.default_k` (``sqrt(n_units / 2)`` rounded
+  down to an even number);
+- the columns ``compare`` crosses in ``confounds.csv``:
+  :func:`policystudy.compare.confound_columns` (the skipped ones and why);
+- document-frequency bounds lowered for a tiny corpus
+  (:func:`policystudy.features.document_frequency_bounds`).
+
+User errors (a ``--by`` that is no metadata column, a grouping with fewer than
+two groups for ``compare``, a ``--k`` the corpus cannot support) are one line on
+stderr and exit status 2, before any tokenizing or fitting.
 """
 
 from __future__ import annotations
@@ -57,26 +74,86 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
+    import warnings
+
     from policystudy.load import load_corpus
 
-    return load_corpus(
-        args.source,
-        text_column=args.text_column,
-        id_column=args.id_column,
-        encoding=args.encoding,
-        errors="skip" if args.skip_bad else "raise",
-    )
+    # The loader's warnings (renamed columns, files not read, skipped documents)
+    # are notes of this command, reported like its other choices.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        docs = load_corpus(
+            args.source,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            encoding=getattr(args, "encoding", None),
+            errors="skip" if getattr(args, "skip_bad", False) else "raise",
+        )
+    for warning in caught:
+        _note(args, str(warning.message))
+    return docs
+
+
+#: Longest metadata cell of the text table of ``policystudy corpus`` (``--csv`` keeps
+#: every character).
+CELL_MAX = 24
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, str) and len(value) > CELL_MAX:
+        return value[: CELL_MAX - 1] + "…"
+    return value
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from policystudy.units import corpus_summary
 
-    table = corpus_summary(_load(args))
+    docs = _load(args)
+    table = corpus_summary(docs, metadata=True)
     if args.csv:
         sys.stdout.write(table.to_csv(index=False))
     else:
+        # Free-text metadata (titles, notes) would make every line screen-wide; the
+        # summary's own columns are shown whole.
+        extra = list(table.columns[len(corpus_summary(docs.head(0)).columns) :])
+        table[extra] = table[extra].map(_cell)
         print(table.to_string(index=False))
     return 0
+
+
+def _note(args: argparse.Namespace, message: str) -> None:
+    """One line on stderr: a choice the command made or a change it had to make."""
+    print(f"policystudy {args.command}: {message}", file=sys.stderr)
+
+
+def _grouping(args: argparse.Namespace, docs, *, groups: int = 1) -> str:
+    """The --by column: checked when given, else chosen by the library's rule and reported."""
+    from policystudy.compare import choose_grouping, metadata_columns
+    from policystudy.schema import meta_name
+
+    allowed = ["doc_id", *metadata_columns(docs)]
+    if args.by is None:
+        by = choose_grouping(docs)
+        _note(args, f"grouping by {by!r} (no --by; rule: policystudy.compare.choose_grouping)")
+    elif args.by not in allowed:
+        renamed = meta_name(args.by)
+        hint = (
+            f"; this corpus's own {args.by!r} column is {renamed!r}" if renamed in allowed else ""
+        )
+        raise ValueError(
+            f"--by {args.by!r} is not a metadata column of this corpus{hint}; use one of "
+            f"{', '.join(allowed)}, or leave --by out to choose one"
+        )
+    else:
+        by = args.by
+    values = docs[by].dropna().unique()
+    if len(values) < groups:
+        raise ValueError(
+            f"{args.command} needs at least {groups} groups: column {by!r} has "
+            f"{len(values)} ({', '.join(map(str, values[:5])) or 'no values'}) among "
+            f"{len(docs)} documents; choose another --by"
+        )
+    return by
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
@@ -150,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(p)
     _add_features(p)
     p.add_argument(
-        "--k", type=int, default=None, help="number of topics (default 8; seeded: seeds + 2)"
+        "--k",
+        type=int,
+        default=None,
+        help="number of topics (default: sqrt(units / 2) rounded down to even, 8 on the "
+        "bundled corpus; with --seed-words: the seeded topics plus 2)",
     )
     p.add_argument(
         "--seed-words",
@@ -159,7 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--method", choices=("nmf", "lda"), default="nmf")
     p.add_argument("--random-state", type=int, default=0)
-    p.add_argument("--by", default="city", help="metadata column for prevalence.csv")
+    p.add_argument(
+        "--by", default=None, help="metadata column for prevalence.csv (default: chosen, see above)"
+    )
     p.add_argument("--out", required=True, help="output folder")
     _add_lexicon(p)
     p.set_defaults(func=_cmd_topics)
@@ -167,7 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="distinctive terms and similarity tables")
     _add_source(p)
     _add_features(p)
-    p.add_argument("--by", default="city", help="metadata column to compare (default city)")
+    p.add_argument(
+        "--by",
+        default=None,
+        help="metadata column to compare (default: city, else the first column with 2..n-1 "
+        "groups, else doc_id)",
+    )
     p.add_argument("--out", required=True, help="output folder")
     _add_lexicon(p)
     p.set_defaults(func=_cmd_compare)
@@ -180,9 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dictionary", default="default", help="'default' or a dictionary file (CSV or YAML)"
     )
-    p.add_argument("--by", default="city", help="metadata column for agenda_shares.csv")
+    p.add_argument(
+        "--by", default=None, help="metadata column for agenda_shares.csv (default: chosen)"
+    )
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder")
+    _add_lexicon(p)
     p.set_defaults(func=_cmd_agenda)
 
     p = sub.add_parser("study", help="run every notebook of the study into a reports folder")
@@ -191,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-column", default="doc_id", help="document id column of a table source")
     p.add_argument("--out", default="reports", help="output folder (default reports)")
     p.add_argument("--k", type=int, default=None, help="number of topics for the notebooks")
+    p.add_argument("--by", default=None, help="grouping column for the notebooks that take one")
     p.add_argument("--only", nargs="*", default=(), help="notebook name prefixes, e.g. 01 04")
     p.add_argument("--no-html", action="store_true", help="skip the HTML renderings")
     _add_lexicon(p)
@@ -255,18 +347,40 @@ def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
 
 
-def _features(args: argparse.Namespace):
+def _features(args: argparse.Namespace, units, docs):
+    import warnings
+
     from policystudy.features import build_features
     from policystudy.tokens import Tokenizer, tokenize
-    from policystudy.units import split_units
 
-    docs = _load(args)
     tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
-    units = split_units(docs)
     tokens = tokenize(units, tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
     min_df = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
     max_df = int(args.max_df) if args.max_df > 1 else args.max_df
-    return build_features(tokens, min_df=min_df, max_df=max_df)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        features = build_features(tokens, min_df=min_df, max_df=max_df)
+    for warning in caught:
+        _note(args, str(warning.message))
+    return features
+
+
+def _check_k(args: argparse.Namespace, k: int, n_units: int, n_terms: int | None = None) -> None:
+    """Refuse a k the corpus cannot support, with the numbers and what to do."""
+    from policystudy.topics import MIN_UNITS_PER_TOPIC, max_k
+
+    limit = max_k(n_units, n_terms)
+    terms = "" if n_terms is None else f" and {n_terms} terms"
+    if limit < 2:
+        raise ValueError(
+            f"{n_units} units{terms} are too few for a topic model: 2 topics need at least "
+            f"{2 * MIN_UNITS_PER_TOPIC} units; add documents"
+        )
+    if k > limit:
+        raise ValueError(
+            f"--k {k} is more topics than {n_units} units{terms} support (at most {limit}: "
+            f"{MIN_UNITS_PER_TOPIC} units per topic); use --k {limit} or fewer"
+        )
 
 
 def _write_tables(out: str, tables: dict, *, command: str) -> None:
@@ -282,11 +396,31 @@ def _write_tables(out: str, tables: dict, *, command: str) -> None:
 
 def _cmd_topics(args: argparse.Namespace) -> int:
     from policystudy.compare import prevalence
-    from policystudy.topics import fit_topics
+    from policystudy.topics import default_k, fit_topics
+    from policystudy.units import split_units
 
+    docs = _load(args)
+    by = _grouping(args, docs)
+    units = split_units(docs)
+    if args.k is not None:
+        if args.k < 2:
+            raise ValueError(f"--k {args.k}: a topic model needs at least 2 topics")
+        # Body units bound the units kept, so this refuses before tokenizing.
+        _check_k(args, args.k, int((~units["is_heading"]).sum()))
+    features = _features(args, units, docs)
+    k = args.k
+    if k is None and args.seed_words is None:
+        k = default_k(features)
+        _note(
+            args,
+            f"k={k} (no --k; rule: policystudy.topics.default_k, sqrt({features.n_units} units"
+            " / 2) rounded down to an even number)",
+        )
+    if k is not None:
+        _check_k(args, k, features.n_units, features.n_terms)
     model = fit_topics(
-        _features(args),
-        k=args.k,
+        features,
+        k=k,
         method=args.method,
         random_state=args.random_state,
         cache=not args.no_cache,
@@ -300,7 +434,7 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         {
             "unit_topics.csv": unit_topics,
             "topic_terms.csv": model.topic_terms_,
-            "prevalence.csv": prevalence(model, by=args.by, random_state=args.random_state),
+            "prevalence.csv": prevalence(model, by=by, random_state=args.random_state),
         },
         command="topics",
     )
@@ -308,19 +442,37 @@ def _cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from policystudy.compare import confounds, distinctive_tfidf, keyness, similarity
+    from policystudy.compare import (
+        confound_columns,
+        confounds,
+        describe_skipped,
+        distinctive_tfidf,
+        keyness,
+        similarity,
+    )
+    from policystudy.units import split_units
 
-    features = _features(args)
+    docs = _load(args)
+    by = _grouping(args, docs, groups=2)
+    crossed, skipped = confound_columns(docs, by)
+    features = _features(args, split_units(docs), docs)
+    if features.units[by].nunique() < 2:
+        raise ValueError(
+            f"compare needs at least 2 groups: column {by!r} has "
+            f"{features.units[by].nunique()} among the units left after the vocabulary filter"
+        )
+    skipped_text = f"; skipped: {describe_skipped(skipped)}" if skipped else ""
+    _note(args, f"confounds.csv crosses {', '.join(crossed) or 'no column'}{skipped_text}")
     doc_sim = similarity(features, level="doc")
     section_sim = similarity(features, level="section")
     _write_tables(
         args.out,
         {
-            "keyness.csv": keyness(features, by=args.by),
-            "distinctive_tfidf.csv": distinctive_tfidf(features, by=args.by),
+            "keyness.csv": keyness(features, by=by),
+            "distinctive_tfidf.csv": distinctive_tfidf(features, by=by),
             "similarity_doc.csv": doc_sim.reset_index(names=doc_sim.index.name or "doc_id"),
             "similarity_section.csv": section_sim.reset_index(names="section"),
-            "confounds.csv": confounds(features.units),
+            "confounds.csv": confounds(features.units, crossed),
         },
         command="compare",
     )
@@ -330,13 +482,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_agenda(args: argparse.Namespace) -> int:
     """Dictionary codes per unit and agenda shares per group (one output set)."""
     from policystudy.agenda import agenda_shares, lookup
-    from policystudy.tokens import tokenize
+    from policystudy.tokens import Tokenizer, tokenize
     from policystudy.units import split_units
 
-    tokens = tokenize(split_units(_load(args)), n_jobs=args.n_jobs, cache=not args.no_cache)
+    docs = _load(args)
+    by = _grouping(args, docs)
+    tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
+    tokens = tokenize(split_units(docs), tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
     body = tokens[~tokens["is_heading"].fillna(False).to_numpy(dtype=bool)]
     codes = lookup(body, args.dictionary)
-    shares = agenda_shares(codes, by=args.by, random_state=args.random_state)
+    shares = agenda_shares(codes, by=by, random_state=args.random_state)
     first = ["doc_id", "unit_id", "section", "text", "category", "category_share", "n_matches"]
     codes = codes[first + [c for c in codes.columns if c not in first]]
     _write_tables(
@@ -350,10 +505,14 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
 def _cmd_study(args: argparse.Namespace) -> int:
     from policystudy.study import run_study
 
+    if args.by is not None:
+        # Checked on the corpus first: a wrong column would otherwise fail in a notebook.
+        _grouping(args, _load(args))
     done = run_study(
         args.source,
         args.out,
         parameters={} if args.k is None else {"k": args.k},
+        by=args.by,
         only=args.only,
         html=not args.no_html,
         text_column=args.text_column,

@@ -27,15 +27,27 @@ import pandas as pd
 from scipy import sparse
 
 from policystudy._io import atomic_write, refuse_corpus_dir
-from policystudy.schema import INTERVAL_DOCS, INTERVAL_NONE, INTERVAL_UNITS
+from policystudy.schema import (
+    INTERVAL_DOCS,
+    INTERVAL_NONE,
+    INTERVAL_UNITS,
+    reserved_name,
+)
 
 __all__ = [
     "KEYNESS_CAVEAT",
+    "LABEL_MAX",
+    "PREFERRED_GROUPING",
+    "choose_grouping",
+    "confound_columns",
     "confound_summary",
     "confounds",
+    "describe_skipped",
     "distinctive_tfidf",
     "export_for_r",
     "keyness",
+    "metadata_columns",
+    "largest_groups",
     "prevalence",
     "prevalence_contrast",
     "similarity",
@@ -50,8 +62,15 @@ KEYNESS_CAVEAT = (
 )
 
 
-# Metadata columns carried into similarity_long when they are constant within a key.
-_SIMILARITY_META = ("doc_id", "city", "district", "province", "doc_type", "year")
+#: The grouping :func:`choose_grouping` prefers: the study compares places.
+PREFERRED_GROUPING = "city"
+# ``script`` is filled from detection when a source has none: a property of the
+# files, not a design variable, so it is never chosen as the grouping by default.
+_NOT_A_GROUPING = frozenset({"script"})
+#: Longest value of a column that counts as a group label. Longer values are
+#: descriptions (titles, notes, sources): two documents may share one, but a
+#: column of them is not a grouping of the documents.
+LABEL_MAX = 20
 
 
 # --------------------------------------------------------------------------- helpers
@@ -123,6 +142,86 @@ def _check_n_boot(n_boot: int) -> None:
         raise ValueError(f"n_boot must be a positive integer; got {n_boot!r}")
 
 
+# --------------------------------------------------------------------------- grouping
+
+
+def metadata_columns(table: pd.DataFrame) -> list[str]:
+    """The corpus's metadata columns of a document or per-unit table, in table order.
+
+    Every column except ``doc_id`` and the package's own columns
+    (:data:`policystudy.schema.RESERVED_COLUMNS` and ``topic_<n>``): the
+    manifest's or table's columns, ``meta_<name>`` renames included, and the
+    always-present ``city``, ``doc_type``, ``year`` and ``script``.
+    """
+    return [
+        c for c in table.columns if isinstance(c, str) and c != "doc_id" and not reserved_name(c)
+    ]
+
+
+def _per_doc(table: pd.DataFrame, column: str) -> pd.Series | None:
+    """One value per document (first row), or None when it varies within a document."""
+    per_doc = table.groupby("doc_id", sort=False)[column]
+    if (per_doc.nunique(dropna=False) > 1).any():
+        return None
+    return per_doc.first() if table["doc_id"].duplicated().any() else table[column]
+
+
+def _n_groups(table: pd.DataFrame, column: str) -> int | None:
+    values = _per_doc(table, column)
+    return None if values is None else int(values.nunique(dropna=True))
+
+
+def _is_free_text(table: pd.DataFrame, column: str) -> bool:
+    values = table[column].dropna()
+    return bool(len(values)) and int(values.astype(str).str.len().max()) > LABEL_MAX
+
+
+def choose_grouping(docs_or_units: pd.DataFrame) -> str:
+    """The column to compare groups by when none is given.
+
+    The rule, in order:
+
+    1. ``city`` (:data:`PREFERRED_GROUPING`) when it has two or more distinct
+       non-missing values;
+    2. else the first metadata column, in table order (see
+       :func:`metadata_columns`; ``script`` excepted, since the loader fills it
+       from detection), whose non-missing values split the ``n`` documents
+       into 2 to ``n - 1`` groups and are labels of at most :data:`LABEL_MAX`
+       characters: a column with one value does not compare anything, one
+       with a different value per document is an identifier (file,
+       checksum), one with longer values is a description (title, notes);
+    3. else ``doc_id`` (every document its own group).
+
+    Parameters
+    ----------
+    docs_or_units : pandas.DataFrame
+        A document table (:func:`policystudy.load_corpus`) or any per-unit
+        table with ``doc_id`` (units, tokens, ``features.units``,
+        ``model.unit_topics_``).
+
+    Returns
+    -------
+    str
+        The column name. On the bundled corpus: ``"city"``.
+    """
+    _require_columns(docs_or_units, ["doc_id"], "input table")
+    n_docs = int(docs_or_units["doc_id"].nunique())
+    columns = metadata_columns(docs_or_units)
+    if PREFERRED_GROUPING in columns and (_n_groups(docs_or_units, PREFERRED_GROUPING) or 0) >= 2:
+        return PREFERRED_GROUPING
+    for column in columns:
+        if column in _NOT_A_GROUPING:
+            continue
+        n = _n_groups(docs_or_units, column)
+        if n is not None and 2 <= n <= n_docs - 1 and not _is_free_text(docs_or_units, column):
+            return column
+    return "doc_id"
+
+
+def _resolve_by(table: pd.DataFrame, by: str | None) -> str:
+    return choose_grouping(table) if by is None else by
+
+
 # --------------------------------------------------------------------------- prevalence
 
 
@@ -137,19 +236,21 @@ def _topic_columns(unit_topics: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: int(c[6:]))
 
 
-def _model_parts(model: Any, by: str) -> tuple[pd.DataFrame, list[str], pd.Series]:
+def _model_parts(model: Any, by: str | None) -> tuple[pd.DataFrame, list[str], pd.Series, str]:
     if not hasattr(model, "unit_topics_"):
         raise TypeError(
             f"expected a fitted TopicModel (from fit_topics) with .unit_topics_; "
             f"got {type(model).__name__}"
         )
     ut = model.unit_topics_
-    _require_columns(ut, ["doc_id", by], "model.unit_topics_")
+    _require_columns(ut, ["doc_id"], "model.unit_topics_")
+    by = _resolve_by(ut, by)
+    _require_columns(ut, [by], "model.unit_topics_")
     topic_cols = _topic_columns(ut)
     labels = getattr(model, "labels_", None)
     if labels is None:
         labels = pd.Series(dtype=object)
-    return ut, topic_cols, pd.Series(labels)
+    return ut, topic_cols, pd.Series(labels), by
 
 
 def _prepare_shares(
@@ -212,7 +313,7 @@ def _label_for(labels: pd.Series, topic: int) -> str:
 
 def prevalence(
     model: Any,
-    by: str = "city",
+    by: str | None = None,
     *,
     n_boot: int = 1000,
     level: float = 0.95,
@@ -230,9 +331,11 @@ def prevalence(
     model : TopicModel
         Fitted model from :func:`policystudy.fit_topics` (uses ``unit_topics_``
         and ``labels_``).
-    by : str, default "city"
-        Column of ``model.unit_topics_`` to group units by.  Units with a
-        missing value are left out (count in ``attrs["n_units_missing_group"]``).
+    by : str, optional
+        Column of ``model.unit_topics_`` to group units by (default: the one
+        :func:`choose_grouping` picks; ``"city"`` on the bundled corpus).
+        Units with a missing value are left out (count in
+        ``attrs["n_units_missing_group"]``).
     n_boot : int, default 1000
         Bootstrap replicates.
     level : float, default 0.95
@@ -277,7 +380,7 @@ def prevalence(
     """
     _check_n_boot(n_boot)
     _check_level(level)
-    ut, topic_cols, labels = _model_parts(model, by)
+    ut, topic_cols, labels, by = _model_parts(model, by)
     kept, shares, empty = _prepare_shares(ut, topic_cols)
     groups_all = ut[by]
     missing_group = groups_all.isna().to_numpy()
@@ -345,10 +448,41 @@ def prevalence(
     return out
 
 
+def largest_groups(table: pd.DataFrame, by: str, n: int = 2) -> list[Any]:
+    """The ``n`` largest groups of ``by``: most documents, then most rows, then sorted name.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Documents or a per-unit table with ``doc_id`` and ``by``.
+    by : str
+        Grouping column; missing values are no group.
+    n : int, default 2
+        How many groups.
+
+    Returns
+    -------
+    list
+        Group values, largest first. Ties in documents are broken by the number
+        of rows (units, for a unit table), then by the groups' sorted order
+        (the order of :func:`prevalence` rows), so the choice is deterministic.
+    """
+    _require_columns(table, ["doc_id", by], "input table")
+    known = table.loc[table[by].notna(), ["doc_id", by]]
+    order = _sorted_unique(known[by])
+    rank = {g: i for i, g in enumerate(order)}
+    sizes = known.groupby(by, sort=False).agg(
+        n_docs=("doc_id", "nunique"), n_rows=("doc_id", "size")
+    )
+    sizes["order"] = [rank[g] for g in sizes.index]
+    sizes = sizes.sort_values(["n_docs", "n_rows", "order"], ascending=[False, False, True])
+    return list(sizes.index[: int(n)])
+
+
 def prevalence_contrast(
     model: Any,
-    by: str,
-    a: Hashable,
+    by: str | None = None,
+    a: Hashable | None = None,
     b: Hashable | None = None,
     *,
     n_boot: int = 1000,
@@ -361,16 +495,20 @@ def prevalence_contrast(
     :func:`prevalence` (documents when it has >= 2, else units within its one
     document), and the interval is the percentile interval of the difference
     of the draws.  With ``b=None`` the comparison is ``a`` against all units
-    not in ``a``.
+    not in ``a``; with neither ``a`` nor ``b`` it is the two largest groups
+    (:func:`largest_groups`: most documents, then most units, then sorted
+    name), the larger as ``a``.
 
     Parameters
     ----------
     model : TopicModel
         Fitted model from :func:`policystudy.fit_topics`.
-    by : str
-        Grouping column of ``model.unit_topics_``.
-    a, b : group values
-        Groups to contrast; ``b=None`` means every other group.
+    by : str, optional
+        Grouping column of ``model.unit_topics_`` (default:
+        :func:`choose_grouping`).
+    a, b : group values, optional
+        Groups to contrast; ``b=None`` means every other group; both None: the
+        two largest groups.
     n_boot, level, random_state
         As in :func:`prevalence`.
 
@@ -383,13 +521,22 @@ def prevalence_contrast(
         ``ci_low``, ``ci_high`` (interval for ``diff``; NaN when either side
         cannot be resampled), ``n_docs_a``, ``n_docs_b``, ``n_units_a``,
         ``n_units_b``, ``interval_a``, ``interval_b``, ``level``.
+        ``attrs["name"]`` is made from the groups, ``"<by>_<a>_vs_<b>"``
+        (``b`` is ``rest`` for a group against the rest), for file names.
     """
     _check_n_boot(n_boot)
     _check_level(level)
-    ut, topic_cols, labels = _model_parts(model, by)
+    ut, topic_cols, labels, by = _model_parts(model, by)
     kept, shares, _ = _prepare_shares(ut, topic_cols)
     kept_groups = kept[by]
     known = _sorted_unique(ut[by])
+    if a is None:
+        if b is not None:
+            raise ValueError("give a as well as b (or neither, for the two largest groups)")
+        pair = largest_groups(ut, by, 2)
+        if len(pair) < 2:
+            raise ValueError(f"a contrast needs two groups; column {by!r} has {len(pair)}: {pair}")
+        a, b = pair
     for name in (a,) if b is None else (a, b):
         if name not in known:
             raise ValueError(f"group {name!r} not found in column {by!r}; groups: {known}")
@@ -438,7 +585,12 @@ def prevalence_contrast(
     )
     out = out.sort_values(["diff", "topic"], ascending=[False, True], kind="mergesort")
     out = out.reset_index(drop=True)
-    out.attrs = {"by": by, "weighting": "unit", "n_boot": int(n_boot)}
+    out.attrs = {
+        "by": by,
+        "weighting": "unit",
+        "n_boot": int(n_boot),
+        "name": f"{by}_{a}_vs_{name_b}",
+    }
     return out
 
 
@@ -461,9 +613,103 @@ def _one_row_per_doc(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+def _is_published_corpus(table: pd.DataFrame) -> bool:
+    from policystudy.published import PUBLISHED
+
+    # Compare the ids first: hashing every text of a large corpus is not needed to
+    # see that it is another corpus.
+    if set(map(str, table["doc_id"].unique())) != set(PUBLISHED.corpus_sha256):
+        return False
+    # A per-unit table no longer has the documents' raw text: its ids decide.
+    return "raw_text" not in table.columns or PUBLISHED.is_corpus(table)
+
+
+def confound_columns(
+    docs_or_units: pd.DataFrame, by: str | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The metadata columns :func:`confounds` crosses by default, and why others are left out.
+
+    The rule: the grouping column ``by`` first (unless it is ``doc_id``, which
+    every confound table has), then every other metadata column
+    (:func:`metadata_columns`) whose non-missing values split the ``n``
+    documents into 2 to ``n - 1`` groups and are labels (at most
+    :data:`LABEL_MAX` characters).  A column with no value or one value
+    separates nothing; one with a different value in every document only
+    renames the documents; one with longer values is a description (title,
+    notes); one that varies within a document is not document metadata.
+    Missing values are missing: they form no group.
+
+    The published run (:data:`policystudy.PUBLISHED`) is the one exception: on
+    its corpus (a document table with the published ids and texts, or a
+    per-unit table with the published ids) the columns are ``by`` and the
+    published design columns ``PUBLISHED.confounds`` (city, genre, province,
+    year; ``year`` has a different value in every bundled document, and the
+    bundled manifest's other columns record provenance).
+
+    Parameters
+    ----------
+    docs_or_units : pandas.DataFrame
+        As in :func:`confounds`.
+    by : str, optional
+        The grouping column (default: :func:`choose_grouping`).
+
+    Returns
+    -------
+    (crossed, skipped) : list of str and dict of str to str
+        The columns to cross, in order, and each other metadata column with
+        the reason it is left out.
+    """
+    _require_columns(docs_or_units, ["doc_id"], "input table")
+    by = _resolve_by(docs_or_units, by)
+    first = [] if by == "doc_id" else [by]
+    candidates = [c for c in metadata_columns(docs_or_units) if c != by]
+    if _is_published_corpus(docs_or_units):
+        from policystudy.published import PUBLISHED
+
+        crossed = first + [c for c in PUBLISHED.confounds if c != by]
+        skipped = {
+            c: "not a design column of the published run" for c in candidates if c not in crossed
+        }
+        return crossed, skipped
+    n_docs = int(docs_or_units["doc_id"].nunique())
+    crossed, skipped = list(first), {}
+    for column in candidates:
+        n = _n_groups(docs_or_units, column)
+        if n is None:
+            skipped[column] = "varies within a document"
+        elif n == 0:
+            skipped[column] = "no values"
+        elif n == 1:
+            skipped[column] = "one value"
+        elif n >= n_docs:
+            skipped[column] = "a different value in every document"
+        elif _is_free_text(docs_or_units, column):
+            skipped[column] = f"free text: values longer than {LABEL_MAX} characters"
+        else:
+            crossed.append(column)
+    return crossed, skipped
+
+
+def describe_skipped(skipped: Mapping[str, str]) -> str:
+    """``"a, b (reason); c (other reason)"``: skipped columns grouped by reason, in order."""
+    by_reason: dict[str, list[str]] = {}
+    for column, why in skipped.items():
+        by_reason.setdefault(why, []).append(column)
+    return "; ".join(f"{', '.join(cols)} ({why})" for why, cols in by_reason.items())
+
+
+def _value_keys(values: pd.Series) -> pd.Series:
+    """Values as comparable strings; missing stays missing."""
+    return pd.Series(
+        [None if pd.isna(v) else str(v) for v in values], index=values.index, dtype=object
+    )
+
+
 def confounds(
     docs_or_units: pd.DataFrame,
-    columns: Iterable[str] = ("city", "doc_type", "province", "year"),
+    columns: Iterable[str] | None = None,
+    *,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """One row per document showing which metadata values travel together.
 
@@ -473,8 +719,14 @@ def confounds(
         A docs table (:func:`policystudy.load_corpus`) or any per-unit table
         carrying ``doc_id`` and the metadata columns (units, tokens,
         ``features.units``, ``model.unit_topics_``).
-    columns : iterable of str
-        Metadata columns to cross.
+    columns : iterable of str, optional
+        Metadata columns to cross.  Default: the grouping column and every
+        other metadata column that splits the documents into 2 to ``n - 1``
+        groups (:func:`confound_columns`; on the bundled corpus ``city``,
+        ``doc_type``, ``province``, ``year``).
+    by : str, optional
+        The grouping column, put first when ``columns`` is not given
+        (default: :func:`choose_grouping`).
 
     Returns
     -------
@@ -483,15 +735,22 @@ def confounds(
         when the input has several rows per document), then for each column
         ``c`` a column ``docs_same_<c>`` giving how many documents share that
         document's value of ``c`` (1 means the value identifies a single
-        document).  Sorted by ``columns`` then ``doc_id``.
+        document; missing where the document's value is missing: a missing
+        value is shared with no one).  Sorted by ``columns`` then ``doc_id``.
         ``attrs["confounded"]`` holds a one-line summary of
-        :func:`confound_summary`.
+        :func:`confound_summary`; ``attrs["crossed"]`` the columns crossed and
+        ``attrs["skipped"]`` the metadata columns left out with their reasons
+        (:func:`describe_skipped`; empty when ``columns`` is given).
     """
-    columns = list(columns)
+    if columns is None:
+        columns, skipped = confound_columns(docs_or_units, by)
+    else:
+        columns, skipped = list(columns), {}
     out = _one_row_per_doc(docs_or_units, columns)
     for col in columns:
-        key = out[col].astype("object").where(out[col].notna(), "<missing>").astype(str)
-        out[f"docs_same_{col}"] = key.map(key.value_counts()).astype(int)
+        key = _value_keys(out[col])
+        same = key.map(key.value_counts())
+        out[f"docs_same_{col}"] = same.astype(int) if key.notna().all() else same.astype("Int64")
     out = out.sort_values([*columns, "doc_id"], kind="mergesort", na_position="last")
     out = out.reset_index(drop=True)
     summary = confound_summary(docs_or_units, columns)
@@ -500,13 +759,19 @@ def confounds(
         for row in summary.itertuples(index=False)
         if row.confounded_with
     ]
-    out.attrs = {"confounded": "; ".join(parts) if parts else "no column is nested in another"}
+    out.attrs = {
+        "confounded": "; ".join(parts) if parts else "no column is nested in another",
+        "crossed": ", ".join(columns),
+        "skipped": describe_skipped(skipped),
+    }
     return out
 
 
 def confound_summary(
     docs_or_units: pd.DataFrame,
-    columns: Iterable[str] = ("city", "doc_type", "province", "year"),
+    columns: Iterable[str] | None = None,
+    *,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Which metadata columns group the documents identically or in nested ways.
 
@@ -514,38 +779,43 @@ def confound_summary(
     one value of *B* (e.g. city in province): a comparison by *A* then also
     compares values of *B*.  *A* and *B* are **identical** when each is nested
     in the other (the same partition of the documents under different names).
-    Missing values count as their own value.
+    A missing value is missing, never a value shared by the documents that
+    lack one: a pair of columns is compared on the documents where both are
+    known (and is neither nested nor identical when there are none).
 
     Parameters
     ----------
     docs_or_units : pandas.DataFrame
         As in :func:`confounds`.
-    columns : iterable of str
-        Metadata columns to compare (``doc_id`` is always added).
+    columns : iterable of str, optional
+        Metadata columns to compare (``doc_id`` is always added); default as
+        in :func:`confounds`.
+    by : str, optional
+        As in :func:`confounds`.
 
     Returns
     -------
     pandas.DataFrame
         One row per column (``doc_id`` first, then ``columns`` in order):
-        ``column``, ``n_levels`` (distinct values), ``n_single_doc_levels``
-        (values held by one document only), ``identical_to`` (columns with the
-        same partition), ``nested_in`` (coarser columns this one determines),
-        ``contains`` (finer columns that determine this one),
-        ``confounded_with`` (union of the three; every list is ``", "``-joined
-        and sorted; empty string when none).
+        ``column``, ``n_levels`` (distinct non-missing values),
+        ``n_single_doc_levels`` (values held by one document only),
+        ``identical_to`` (columns with the same partition), ``nested_in``
+        (coarser columns this one determines), ``contains`` (finer columns
+        that determine this one), ``confounded_with`` (union of the three;
+        every list is ``", "``-joined and sorted; empty string when none).
     """
+    if columns is None:
+        columns = confound_columns(docs_or_units, by)[0]
     columns = [c for c in dict.fromkeys(columns) if c != "doc_id"]
     per_doc = _one_row_per_doc(docs_or_units, columns)
     all_cols = ["doc_id", *columns]
-    keys = {
-        c: per_doc[c].astype("object").where(per_doc[c].notna(), "<missing>").astype(str)
-        for c in all_cols
-    }
+    keys = {c: _value_keys(per_doc[c]) for c in all_cols}
 
     def nested(a: str, b: str) -> bool:
-        return bool(
-            (pd.DataFrame({"a": keys[a], "b": keys[b]}).groupby("a")["b"].nunique() == 1).all()
-        )
+        pair = pd.DataFrame({"a": keys[a], "b": keys[b]}).dropna()
+        if pair.empty:
+            return False
+        return bool((pair.groupby("a")["b"].nunique() == 1).all())
 
     rows = []
     for a in all_cols:
@@ -560,7 +830,7 @@ def confound_summary(
                 nested_in.append(b)
             elif ba:
                 contains.append(b)
-        counts = keys[a].value_counts()
+        counts = keys[a].dropna().value_counts()
         rows.append(
             {
                 "column": a,
@@ -619,14 +889,16 @@ def _two_by_two(
     return np.sign(over) * g2, chi2
 
 
-def _group_labels(units: pd.DataFrame, by: str, what: str) -> pd.Series:
-    _require_columns(units, [by, "doc_id"], what)
-    return units[by]
+def _group_labels(units: pd.DataFrame, by: str | None, what: str) -> tuple[pd.Series, str]:
+    _require_columns(units, ["doc_id"], what)
+    by = _resolve_by(units, by)
+    _require_columns(units, [by], what)
+    return units[by], by
 
 
 def keyness(
     features: Any,
-    by: str = "city",
+    by: str | None = None,
     *,
     target: Hashable | None = None,
     min_count: int = 5,
@@ -646,8 +918,9 @@ def keyness(
     features : Features
         From :func:`policystudy.build_features` (uses ``units``, ``counts``,
         ``vocabulary``).
-    by : str, default "city"
-        Grouping column of ``features.units``.  Units with a missing value are
+    by : str, optional
+        Grouping column of ``features.units`` (default: :func:`choose_grouping`,
+        ``"city"`` on the bundled corpus).  Units with a missing value are
         left out of both sides (count in ``attrs["n_units_missing_group"]``).
     target : group value, optional
         Only compare this group with the rest.
@@ -695,7 +968,7 @@ def keyness(
     from scipy.stats import chi2 as chi2_dist
 
     units, counts, vocabulary = _features_parts(features)
-    labels = _group_labels(units, by, "features.units")
+    labels, by = _group_labels(units, by, "features.units")
     missing = labels.isna().to_numpy()
     groups = _sorted_unique(labels)
     if target is not None:
@@ -794,7 +1067,7 @@ def _tfidf_transformer(features: Any) -> Any:
     )
 
 
-def distinctive_tfidf(features: Any, by: str = "city", n: int = 20) -> pd.DataFrame:
+def distinctive_tfidf(features: Any, by: str | None = None, n: int = 20) -> pd.DataFrame:
     """Top terms per group by TF-IDF of the group's concatenated units.
 
     The units of each group are summed into one pseudo-document; TF-IDF is
@@ -808,9 +1081,9 @@ def distinctive_tfidf(features: Any, by: str = "city", n: int = 20) -> pd.DataFr
     ----------
     features : Features
         From :func:`policystudy.build_features`.
-    by : str, default "city"
-        Grouping column of ``features.units``; units with a missing value are
-        left out.
+    by : str, optional
+        Grouping column of ``features.units`` (default: :func:`choose_grouping`);
+        units with a missing value are left out.
     n : int, default 20
         Terms kept per group (those with positive TF-IDF).
 
@@ -824,7 +1097,7 @@ def distinctive_tfidf(features: Any, by: str = "city", n: int = 20) -> pd.DataFr
     if int(n) != n or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}")
     units, counts, vocabulary = _features_parts(features)
-    labels = _group_labels(units, by, "features.units")
+    labels, by = _group_labels(units, by, "features.units")
     present = labels.notna().to_numpy()
     keys = labels.to_numpy()[present]
     groups, agg = _aggregate_rows(counts[present], keys)
@@ -905,10 +1178,9 @@ def similarity(features: Any, level: str = "doc", *, by: str | None = None) -> p
     pandas.DataFrame
         Square, symmetric, index and columns the sorted keys, values rounded to
         4 places.  The diagonal is 1 except for a key with no vocabulary term
-        (all zeros).  ``attrs["metadata"]`` maps each key to the metadata
-        columns (``doc_id``, ``city``, ``district``, ``province``,
-        ``doc_type``, ``year``) that are constant within it; used by
-        :func:`similarity_long`.
+        (all zeros).  ``attrs["metadata"]`` maps each key to ``doc_id`` and
+        the metadata columns (:func:`metadata_columns`) that are constant
+        within it; used by :func:`similarity_long`.
     """
     from sklearn.metrics.pairwise import cosine_similarity
 
@@ -922,7 +1194,7 @@ def similarity(features: Any, level: str = "doc", *, by: str | None = None) -> p
     out = pd.DataFrame(sim, index=pd.Index(names), columns=pd.Index(names))
 
     meta: dict[str, dict[str, Any]] = {}
-    cols = [c for c in _SIMILARITY_META if c in units.columns]
+    cols = ["doc_id", *metadata_columns(units)]
     key_series = pd.Series(keys, index=units.index).astype(str)
     for key, part in units[cols].groupby(key_series, sort=True):
         entry = {}
@@ -935,10 +1207,20 @@ def similarity(features: Any, level: str = "doc", *, by: str | None = None) -> p
     return out
 
 
+def _default_pair_columns(metadata: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    if not metadata:
+        return []
+    frame = pd.DataFrame.from_dict(dict(metadata), orient="index")
+    if "doc_id" not in frame.columns:
+        frame["doc_id"] = frame.index
+    grouping = choose_grouping(frame.reset_index(drop=True))
+    return [] if grouping == "doc_id" else [grouping]
+
+
 def similarity_long(
     sim: pd.DataFrame,
     *,
-    columns: Iterable[str] = ("city",),
+    columns: Iterable[str] | None = None,
     metadata: pd.DataFrame | Mapping[str, Mapping[str, Any]] | None = None,
     include_diagonal: bool = False,
 ) -> pd.DataFrame:
@@ -948,8 +1230,11 @@ def similarity_long(
     ----------
     sim : pandas.DataFrame
         Square matrix from :func:`similarity`.
-    columns : iterable of str, default ("city",)
-        Metadata to attach for both sides as ``<col>_a`` and ``<col>_b``.
+    columns : iterable of str, optional
+        Metadata to attach for both sides as ``<col>_a`` and ``<col>_b``
+        (default: the column :func:`choose_grouping` picks from the keys'
+        metadata, ``city`` on the bundled corpus; none when that is
+        ``doc_id``).
     metadata : DataFrame or mapping, optional
         Key -> metadata.  A DataFrame is indexed by key (or has the key in a
         ``doc_id`` column).  Defaults to ``sim.attrs["metadata"]``.
@@ -971,6 +1256,8 @@ def similarity_long(
         frame = metadata.set_index("doc_id") if "doc_id" in metadata.columns else metadata
         frame = frame[~frame.index.duplicated()]
         metadata = {str(k): row.to_dict() for k, row in frame.iterrows()}
+    if columns is None:
+        columns = _default_pair_columns(metadata)
     columns = list(columns)
     keys = sorted(map(str, sim.index))
     values = sim.copy()

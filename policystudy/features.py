@@ -9,6 +9,7 @@ choices made in ``tokenize`` are the only ones that shape the vocabulary.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,10 +23,20 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 
-__all__ = ["Features", "build_features", "identity_analyzer"]
+__all__ = [
+    "SMALL_CORPUS_UNITS",
+    "Features",
+    "build_features",
+    "document_frequency_bounds",
+    "identity_analyzer",
+]
 
 # Dense tables beyond this many cells are refused by Features.to_frame.
 _MAX_DENSE_CELLS = 50_000_000
+#: Below this many units an integer ``min_df`` above 1 is lowered to 1: in a
+#: corpus this small most terms occur in one unit, and requiring two would
+#: leave too few terms to model (or none).
+SMALL_CORPUS_UNITS = 30
 
 
 def identity_analyzer(tokens: Sequence[str]) -> list[str]:
@@ -72,6 +83,10 @@ class Features:
         One row per removed unit: ``doc_id``, ``unit_id``, ``reason``
         (``"heading"`` or ``"empty"``), ``n_tokens`` (tokens before the
         vocabulary filter). Columns absent from the input are omitted.
+    adjusted_ : dict
+        Bounds degraded for a tiny corpus (see
+        :func:`document_frequency_bounds`): ``{"min_df": {"requested": 2,
+        "used": 1}}`` and the like; empty when the requested ones were used.
     """
 
     units: pd.DataFrame
@@ -82,6 +97,7 @@ class Features:
     vectorizer_: TfidfVectorizer
     dropped_: dict[str, int] = field(default_factory=dict)
     dropped_units_: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adjusted_: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def n_units(self) -> int:
@@ -195,6 +211,21 @@ class Features:
         return pd.DataFrame(summed.toarray(), index=index, columns=columns)
 
 
+def _count(
+    tokens: pd.Series, min_df: int | float, max_df: int | float, max_features: int | None
+) -> tuple[CountVectorizer, sp.csr_matrix]:
+    counter = CountVectorizer(
+        analyzer=identity_analyzer,
+        lowercase=False,
+        token_pattern=None,
+        min_df=min_df,
+        max_df=max_df,
+        max_features=max_features,
+        dtype=np.int64,
+    )
+    return counter, counter.fit_transform(tokens).tocsr()
+
+
 def _check_tokens(tokens: pd.DataFrame) -> None:
     if not isinstance(tokens, pd.DataFrame):
         raise TypeError(
@@ -221,6 +252,54 @@ def _check_tokens(tokens: pd.DataFrame) -> None:
             )
 
 
+def document_frequency_bounds(
+    n_units: int, min_df: int | float = 2, max_df: int | float = 0.5
+) -> tuple[int | float, int | float, list[str]]:
+    """The ``min_df`` and ``max_df`` used on a corpus of ``n_units`` units.
+
+    The requested bounds, degraded for tiny corpora instead of failing:
+
+    1. an integer ``min_df > 1`` becomes 1 when there are fewer than
+       :data:`SMALL_CORPUS_UNITS` units;
+    2. when ``max_df`` then allows fewer units than ``min_df`` requires
+       (``max_df * n_units`` for a proportion, ``max_df`` for a count, below
+       ``min_df``), ``max_df`` becomes 1.0 (no upper bound): an upper bound
+       that excludes every term is no bound the user meant.
+
+    :func:`build_features` applies a third step: if its vocabulary is empty
+    and ``max_df`` is below 1.0, it is rebuilt with ``max_df=1.0``.
+
+    Parameters
+    ----------
+    n_units : int
+        Units the vocabulary is fitted on (after the heading filter).
+    min_df, max_df : int or float
+        As in :func:`build_features`.
+
+    Returns
+    -------
+    (min_df, max_df, notes) : the bounds to use and one note per change
+        (with the numbers), empty when nothing changed.
+    """
+    notes = []
+    is_count = not isinstance(min_df, (bool, np.bool_)) and isinstance(min_df, (int, np.integer))
+    if is_count and min_df > 1 and n_units < SMALL_CORPUS_UNITS:
+        notes.append(
+            f"min_df={min_df} lowered to 1: {n_units} units (fewer than {SMALL_CORPUS_UNITS})"
+        )
+        min_df = 1
+    low = min_df if is_count else min_df * n_units
+    max_is_count = isinstance(max_df, (int, np.integer)) and not isinstance(max_df, bool)
+    high = max_df if max_is_count else max_df * n_units
+    if high < low and low <= n_units:
+        notes.append(
+            f"max_df={max_df} raised to 1.0: it allows terms in at most {high:g} of "
+            f"{n_units} units, fewer than min_df={min_df} requires"
+        )
+        max_df = 1.0
+    return min_df, max_df, notes
+
+
 def build_features(
     tokens: pd.DataFrame,
     *,
@@ -245,6 +324,9 @@ def build_features(
         of units. The default 2 removes hapaxes, which cannot co-occur and
         only add noise to topics and similarities, while keeping the rare
         local terms (place names, slogans) that distinguish documents.
+        On a tiny corpus both bounds degrade instead of failing, with a
+        warning giving the numbers (:func:`document_frequency_bounds`; the
+        values used are in ``params``, the changes in ``adjusted_``).
     max_df : int or float, default 0.5
         Drop terms occurring in more units than this (same semantics). The
         default 0.5 removes words present in over half of all units: in
@@ -309,21 +391,23 @@ def build_features(
     if body.empty:
         raise ValueError("build_features: no units left after excluding headings")
 
-    counter = CountVectorizer(
-        analyzer=identity_analyzer,
-        lowercase=False,
-        token_pattern=None,
-        min_df=min_df,
-        max_df=max_df,
-        max_features=max_features,
-        dtype=np.int64,
-    )
+    requested = (min_df, max_df)
+    min_df, max_df, notes = document_frequency_bounds(len(body), min_df, max_df)
     try:
-        counts = counter.fit_transform(body["tokens"]).tocsr()
+        counter, counts = _count(body["tokens"], min_df, max_df, max_features)
     except ValueError as exc:
-        raise ValueError(
-            f"build_features(min_df={min_df!r}, max_df={max_df!r}) on {len(body)} units: {exc}"
-        ) from exc
+        if "no terms remain" not in str(exc) or max_df == 1.0:
+            raise ValueError(
+                f"build_features(min_df={min_df!r}, max_df={max_df!r}) on {len(body)} units: {exc}"
+            ) from exc
+        notes.append(
+            f"max_df={max_df} raised to 1.0: it left no term in the vocabulary of {len(body)} units"
+        )
+        max_df = 1.0
+        counter, counts = _count(body["tokens"], min_df, max_df, max_features)
+    if notes:
+        warnings.warn("build_features: " + "; ".join(notes), UserWarning, stacklevel=2)
+    params["min_df"], params["max_df"] = min_df, max_df
     vocabulary = counter.get_feature_names_out().astype(str)
 
     n_vocab_tokens = np.asarray(counts.sum(axis=1)).ravel()
@@ -378,7 +462,13 @@ def build_features(
         "n_empty": int(empty_mask.sum()),
         "n_kept": int(len(keep)),
     }
+    adjusted = {
+        name: {"requested": was, "used": now}
+        for name, was, now in (("min_df", requested[0], min_df), ("max_df", requested[1], max_df))
+        if was != now
+    }
     return Features(
+        adjusted_=adjusted,
         units=units,
         counts=counts,
         tfidf=tfidf,

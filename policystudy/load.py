@@ -29,7 +29,13 @@ import pandas as pd
 
 from policystudy import clean as _clean
 from policystudy.markers import CN_DIGITS, HAN_RE
-from policystudy.schema import DOC_COLUMNS, REMOVED_COLUMNS, REQUIRED_META
+from policystudy.schema import (
+    DOC_COLUMNS,
+    REMOVED_COLUMNS,
+    REQUIRED_META,
+    meta_name,
+    reserved_name,
+)
 
 __all__ = [
     "CorpusError",
@@ -688,6 +694,13 @@ def _table_records(
         )
     table = table.rename(columns={text_column: "_text"})
     if id_column is not None and id_column in table.columns:
+        if id_column != "doc_id" and "doc_id" in table.columns:
+            # The id column becomes doc_id; a user column already called so keeps its values.
+            renamed = meta_name("doc_id", set(map(str, table.columns)))
+            notes.append(
+                f"{path}: column 'doc_id' renamed to {renamed!r} (the ids are {id_column!r})"
+            )
+            table = table.rename(columns={"doc_id": renamed})
         table = table.rename(columns={id_column: "doc_id"}) if id_column != "doc_id" else table
     elif id_column not in (None, "doc_id"):
         raise CorpusError(f"{path}: no id column {id_column!r}; name it with id_column=...")
@@ -780,6 +793,12 @@ def load_corpus(
         OpenCC changed). The removed spans travel in ``docs.attrs["removed"]``;
         :func:`removed_spans` returns them as a table.
 
+        A metadata column named like one of the package's columns
+        (:data:`policystudy.schema.RESERVED_COLUMNS`: ``text``, ``section``,
+        ``kind``, ``topic``, ``topic_<n>`` …) is renamed ``meta_<name>`` with one
+        warning naming it; so is a table's own ``doc_id`` column when
+        ``id_column`` names another one.
+
     Raises
     ------
     CorpusError
@@ -862,7 +881,9 @@ def load_corpus(
     if not rows:
         raise CorpusError(f"{path}: no document could be loaded")
     docs = pd.DataFrame(rows)
-    meta = meta.drop(columns=[c for c in DOC_COLUMNS if c in meta.columns and c != "doc_id"])
+    # A manifest's ``encoding`` column tells how to decode a file: consumed, not metadata.
+    meta = meta.drop(columns=["encoding"] if path.is_dir() and "encoding" in meta.columns else [])
+    meta = _rename_reserved(meta)
     docs = meta.merge(docs, on="doc_id", how="inner", validate="one_to_one")
     for column in REQUIRED_META:
         if column not in docs.columns:
@@ -876,6 +897,30 @@ def load_corpus(
     docs.attrs["removed"] = tuple(tuple(r[c] for c in REMOVED_COLUMNS) for r in removed)
     docs.attrs["source"] = str(path)
     return docs
+
+
+def _rename_reserved(meta: pd.DataFrame) -> pd.DataFrame:
+    """Rename metadata columns named like a package column to ``meta_<name>``, with a warning.
+
+    The package's columns keep their documented names in every table, so a user
+    column called ``section``, ``text`` or ``topic`` would otherwise be merged
+    into ``_x``/``_y`` pairs, overwritten or mistaken for the package's own.
+    """
+    clash = [c for c in meta.columns if c != "doc_id" and reserved_name(c)]
+    if not clash:
+        return meta
+    taken = set(map(str, meta.columns))
+    renames = {}
+    for column in clash:
+        renames[column] = meta_name(column, taken)
+        taken.add(renames[column])
+    warnings.warn(
+        "metadata column(s) named like the package's own columns renamed: "
+        + ", ".join(f"{old!r} -> {new!r}" for old, new in renames.items()),
+        UserWarning,
+        stacklevel=3,
+    )
+    return meta.rename(columns=renames)
 
 
 def removed_spans(docs: pd.DataFrame) -> pd.DataFrame:

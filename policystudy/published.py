@@ -50,6 +50,9 @@ class PublishedRun:
         Grouping column of the comparisons.
     contrast : tuple of (str, str, str)
         ``(column, group_a, group_b)`` of the two-group contrast of notebook 05.
+    confounds : tuple of str
+        The design columns crossed by ``confounds`` on the published corpus
+        (the bundled manifest's other columns record provenance).
     method : str
         Topic model.
     lexicon, lexicon_version : str
@@ -90,6 +93,7 @@ class PublishedRun:
     random_state: int = 0
     by: str = "city"
     contrast: tuple[str, str, str] = ("province", "zhejiang", "fujian")
+    confounds: tuple[str, ...] = ("city", "doc_type", "province", "year")
     method: str = "nmf"
     lexicon: str = "default-2026.11.1"
     lexicon_version: str = "2026.11.1"

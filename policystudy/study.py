@@ -48,6 +48,7 @@ def run_study(
     text_column: str = "text",
     id_column: str = "doc_id",
     lexicon: Sequence[str | os.PathLike[str]] = (),
+    by: str | None = None,
 ) -> list[Path]:
     """Execute the notebooks into ``out``.
 
@@ -74,6 +75,10 @@ def run_study(
         :func:`policystudy.tokens.lexicon_for` chooses for the corpus; every
         notebook's ``lexicon`` parameter, so the notebooks tokenize exactly as
         ``policystudy topics --lexicon`` does.
+    by : str, optional
+        Grouping column, passed to every notebook as the parameter ``by`` only
+        when given (a notebook without a ``by`` parameter keeps its own
+        grouping; papermill notes the unknown parameter).
 
     Returns
     -------
@@ -105,6 +110,7 @@ def run_study(
                 "id_column": id_column,
                 "lexicon": [str(Path(p).resolve()) for p in lexicon],
                 **(parameters or {}),
+                **({} if by is None else {"by": by}),
                 "source": None if source is None else str(Path(source).resolve()),
                 "output_dir": str(outputs.path(stem)),
             }

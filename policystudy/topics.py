@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,15 @@ from policystudy.features import Features
 from policystudy.schema import FALLBACK_SECTION_IDS
 
 __all__ = [
+    "K_CANDIDATE_FACTORS",
+    "MIN_UNITS_PER_TOPIC",
     "TopicModel",
+    "candidate_ks",
+    "default_k",
     "fit_topics",
     "heading_agreement",
     "match_topics",
+    "max_k",
     "select_k",
     "topic_coherence",
     "validity_table",
@@ -256,12 +262,114 @@ def _estimator(
     return cls(n_components=k, random_state=random_state, **params)
 
 
+# --- numbers of topics that follow the corpus size ----------------------------
+
+#: A topic needs on average this many units: ``k > n_units / MIN_UNITS_PER_TOPIC``
+#: is more topics than the corpus can support (most topics would be one or two
+#: units); :func:`fit_topics` warns, the command line refuses.
+MIN_UNITS_PER_TOPIC = 3
+#: The candidates of :func:`select_k` are ``round(f * default_k)`` for these ``f``:
+#: from half the default to nearly twice it, in quarter steps.
+K_CANDIDATE_FACTORS = (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)
+
+
+def _sizes(features: Features | int, n_terms: int | None = None) -> tuple[int, int | None]:
+    if isinstance(features, Features):
+        return features.n_units, features.n_terms
+    if isinstance(features, bool) or not isinstance(features, (int, np.integer)) or features < 0:
+        raise TypeError(f"expected Features or a number of units, got {features!r}")
+    return int(features), n_terms
+
+
+def max_k(features: Features | int, n_terms: int | None = None) -> int:
+    """The largest number of topics the corpus supports.
+
+    ``min(floor(n_units / MIN_UNITS_PER_TOPIC), n_terms)``: at least three units
+    per topic on average, and no more topics than terms.
+
+    Parameters
+    ----------
+    features : Features or int
+        The features (their ``n_units`` and ``n_terms``), or a number of units.
+    n_terms : int, optional
+        Vocabulary size, when ``features`` is a number of units.
+
+    Returns
+    -------
+    int
+        May be below 2 for a tiny corpus (then no model can be fitted).
+    """
+    n_units, terms = _sizes(features, n_terms)
+    limit = n_units // MIN_UNITS_PER_TOPIC
+    return limit if terms is None else min(limit, int(terms))
+
+
+def default_k(features: Features | int, n_terms: int | None = None) -> int:
+    """The default number of topics for a corpus of this size.
+
+    ``sqrt(n_units / 2)`` rounded down to an even number (the rule of thumb
+    ``k ~ sqrt(n / 2)``), at least 2 and at most :func:`max_k`.  On the bundled
+    corpus (173 units) ``sqrt(86.5) = 9.3`` gives 8, the published k.
+
+    Parameters
+    ----------
+    features : Features or int
+        As in :func:`max_k`.
+    n_terms : int, optional
+        As in :func:`max_k`.
+
+    Returns
+    -------
+    int
+    """
+    n_units, terms = _sizes(features, n_terms)
+    k = 2 * int(np.floor(np.sqrt(n_units / 2) / 2))
+    return max(2, min(k, max(2, max_k(n_units, terms))))
+
+
+def candidate_ks(features: Features | int, n_terms: int | None = None) -> tuple[int, ...]:
+    """The numbers of topics :func:`select_k` compares by default.
+
+    The distinct values ``round(f * k)`` for ``f`` in
+    :data:`K_CANDIDATE_FACTORS` (0.5 to 1.75 in quarter steps), with
+    ``k = default_k(...)``, kept when they lie in ``[2, max_k(...)]``.  On the
+    bundled corpus: ``(4, 6, 8, 10, 12, 14)``.
+
+    Parameters
+    ----------
+    features : Features or int
+        As in :func:`max_k`.
+    n_terms : int, optional
+        As in :func:`max_k`.
+
+    Returns
+    -------
+    tuple of int
+        Ascending; empty when the corpus supports no model (``max_k < 2``).
+    """
+    n_units, terms = _sizes(features, n_terms)
+    k = default_k(n_units, terms)
+    limit = max_k(n_units, terms)
+    # floor(x + 0.5): round halves up, not to even, so the steps stay regular.
+    ks = {int(np.floor(f * k + 0.5)) for f in K_CANDIDATE_FACTORS}
+    return tuple(sorted(c for c in ks if 2 <= c <= limit))
+
+
 def _check_k(k: int, matrix: sp.spmatrix) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
         raise ValueError(f"k must be an int >= 2, got {k!r}")
     limit = min(matrix.shape)
     if k > limit:
         raise ValueError(f"k={k} exceeds min(n_units, n_terms)={limit} of the feature matrix")
+    supported = max_k(*matrix.shape)
+    if k > supported:
+        warnings.warn(
+            f"k={k} topics on {matrix.shape[0]} units and {matrix.shape[1]} terms: more than "
+            f"one topic per {MIN_UNITS_PER_TOPIC} units (largest supported k: {supported}); "
+            "most topics will be one or two units",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 CacheArg = bool | str | Path | ModelCache
@@ -516,10 +624,12 @@ def fit_topics(
     features : Features
         Output of :func:`policystudy.build_features`.
     k : int or None, default None
-        Number of topics (None: 8, or with ``seed_words`` the seeded topics plus
-        :data:`policystudy.seeded.DEFAULT_FREE_TOPICS` free ones). The number of
-        topics is a modelling choice that shapes every finding: compare
-        candidates with :func:`select_k` and report the one used.
+        Number of topics (default: :func:`default_k`, which follows the number
+        of units, 8 on the bundled corpus; with ``seed_words``, the seeded topics
+        plus :data:`policystudy.seeded.DEFAULT_FREE_TOPICS` free ones). The number
+        of topics is a modelling choice that shapes every finding: compare
+        candidates with :func:`select_k` and report the one used. A k above
+        :func:`max_k` (more than one topic per three units) is fitted with a warning.
     method : {"nmf", "lda"}, default "nmf"
         ``"nmf"``: :class:`sklearn.decomposition.NMF` on ``features.tfidf``
         (``init="nndsvda"``, ``solver="cd"``, ``tol=1e-4``,
@@ -569,9 +679,10 @@ def fit_topics(
             features, k, seed_words=seed_words, random_state=random_state,
             max_iter=max_iter, n_top_terms=n_top_terms, **kwargs,
         )  # fmt: skip
-    k = 8 if k is None else k
     _check_features(features)
     matrix = features.tfidf if method == "nmf" else features.counts
+    if k is None:
+        k = default_k(features)
     _check_k(k, matrix)
     if not isinstance(n_top_terms, (int, np.integer)) or n_top_terms < 1:
         raise ValueError(f"n_top_terms must be a positive int, got {n_top_terms!r}")
@@ -762,7 +873,7 @@ def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
 
 def select_k(
     features: Features,
-    ks: Iterable[int] = (4, 6, 8, 10, 12),
+    ks: Iterable[int] | None = None,
     *,
     method: Method = "nmf",
     n_restarts: int = 5,
@@ -801,8 +912,10 @@ def select_k(
     ----------
     features : Features
         Output of :func:`policystudy.build_features`.
-    ks : iterable of int, default (4, 6, 8, 10, 12)
-        Numbers of topics to compare.
+    ks : iterable of int, optional
+        Numbers of topics to compare (default: :func:`candidate_ks`, which
+        follow the number of units; ``(4, 6, 8, 10, 12, 14)`` on the bundled
+        corpus).
     method : {"nmf", "lda"}, default "nmf"
     n_restarts, n_subsamples : int, default 5
         Extra fits per ``k`` (either may be 0).
@@ -844,9 +957,15 @@ def select_k(
     few seconds); LDA fits are one to two orders of magnitude slower.
     """
     _check_features(features)
-    ks = sorted({int(k) for k in ks})
+    given = ks is not None
+    ks = sorted({int(k) for k in (ks if given else candidate_ks(features))})
     if not ks:
-        raise ValueError("ks must contain at least one number of topics")
+        raise ValueError(
+            "ks must contain at least one number of topics"
+            if given
+            else f"no candidate k: {features.n_units} units support at most "
+            f"{max_k(features)} topics ({MIN_UNITS_PER_TOPIC} units per topic)"
+        )
     if not 0 < subsample_frac <= 1:
         raise ValueError(f"subsample_frac must be in (0, 1], got {subsample_frac!r}")
     if n_restarts < 0 or n_subsamples < 0:
@@ -989,7 +1108,7 @@ def heading_agreement(
 
 def validity_table(
     features: Features,
-    k: int = 8,
+    k: int | None = None,
     *,
     methods: Sequence[Method] = ("nmf", "lda"),
     random_state: int = 0,
@@ -1002,8 +1121,8 @@ def validity_table(
     ----------
     features : Features
         Output of :func:`policystudy.build_features`.
-    k : int, default 8
-        Number of topics for every model.
+    k : int, optional
+        Number of topics for every model (default: :func:`default_k`).
     methods : sequence of {"nmf", "lda"}, default ("nmf", "lda")
     random_state : int, default 0
     exclude_section_ids : sequence of str, default ("preamble", "none")

@@ -221,7 +221,9 @@ def split_units(docs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def corpus_summary(docs: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.DataFrame:
+def corpus_summary(
+    docs: pd.DataFrame, units: pd.DataFrame | None = None, *, metadata: bool = False
+) -> pd.DataFrame:
     """One row per document: how much text it has, how much cleaning removed, its units.
 
     Parameters
@@ -230,17 +232,22 @@ def corpus_summary(docs: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.
         Documents from :func:`policystudy.load_corpus`.
     units : pandas.DataFrame, optional
         Their units (default: :func:`split_units` of ``docs``).
+    metadata : bool, default False
+        Also show every other metadata column of ``docs`` (the manifest's or
+        table's own columns), after the columns below, in their order.
+        ``policystudy corpus`` shows them.
 
     Returns
     -------
     pandas.DataFrame
         ``doc_id``, ``city``, ``doc_type``, ``year``, ``script`` (detected),
         ``chars`` (cleaned text), ``units`` (headings included) and
-        ``removed_chars`` (characters of removed boilerplate spans).
+        ``removed_chars`` (characters of removed boilerplate spans); then,
+        with ``metadata=True``, the other metadata columns.
     """
     units = split_units(docs) if units is None else units
     counts = units.groupby("doc_id", sort=False).size()
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "doc_id": docs["doc_id"],
             "city": docs["city"],
@@ -252,3 +259,8 @@ def corpus_summary(docs: pd.DataFrame, units: pd.DataFrame | None = None) -> pd.
             "removed_chars": docs["n_removed_chars"],
         }
     )
+    if metadata:
+        shown = set(table.columns)
+        extra = [c for c in docs.columns if c not in (*DOC_COLUMNS, *shown)]
+        table = pd.concat([table, docs[extra]], axis=1)
+    return table

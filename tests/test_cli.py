@@ -14,7 +14,8 @@ def test_corpus_prints_five_documents(docs, capsys) -> None:
     out = capsys.readouterr().out
     for doc_id in docs["doc_id"]:
         assert doc_id in out
-    assert out.splitlines()[0].split() == [
+    header = out.splitlines()[0].split()
+    assert header[:8] == [
         "doc_id",
         "city",
         "doc_type",
@@ -24,6 +25,8 @@ def test_corpus_prints_five_documents(docs, capsys) -> None:
         "units",
         "removed_chars",
     ]
+    # Then the manifest's own metadata columns, in its order.
+    assert header[8:11] == ["file", "district", "province"] and header[-1] == "notes"
 
 
 def test_corpus_summary_counts(docs, units) -> None:
