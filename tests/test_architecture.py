@@ -166,7 +166,7 @@ def test_articles_stay_apart_through_load_corpus(tmp_path: Path) -> None:
         "第四条",
     ]
     assert units.loc[units["text"].str.startswith("第二条"), "kind"].item() == "item"
-    assert units.loc[units["text"].str.startswith("第四条"), "section"].item() == "第二章管理职责"
+    assert units.loc[units["text"].str.startswith("第四条"), "section"].item() == "第二章 管理职责"
 
 
 def test_clean_and_units_share_the_marker_table() -> None:
