@@ -4,24 +4,26 @@ Each stage returns a pandas table with stable, documented column names; the
 names live here so that no stage imports a sibling stage for its constants and
 no figure restates a table's strings.
 
-======================  ==========================================================
-constant                what it names
-======================  ==========================================================
-:data:`DOC_COLUMNS`     columns every document table has, after the metadata
-:data:`REQUIRED_META`   metadata columns always present (NA where a source lacks one)
-:data:`REMOVED_COLUMNS` columns of :func:`policystudy.load.removed_spans`
-:data:`UNIT_COLUMNS`    columns :func:`policystudy.split_units` puts first
-:data:`TOKEN_COLUMNS`   columns :func:`policystudy.tokenize` adds
-:data:`PREAMBLE`        ``(section_id, section)`` of text before the first heading
-:data:`NO_HEADINGS`     ``(section_id, section)`` of a document without headings
-:data:`INTERVAL_KINDS`  values of the ``interval`` column of prevalence tables
-======================  ==========================================================
+=========================  ==========================================================
+constant                   what it names
+=========================  ==========================================================
+:data:`DOC_COLUMNS`        columns every document table has, after the metadata
+:data:`REQUIRED_META`      metadata columns always present (NA where a source lacks one)
+:data:`REMOVED_COLUMNS`    columns of :func:`policystudy.load.removed_spans`
+:data:`UNIT_COLUMNS`       columns :func:`policystudy.split_units` puts first
+:data:`TOKEN_COLUMNS`      columns :func:`policystudy.tokenize` adds
+:data:`PREAMBLE`           ``(section_id, section)`` of text before the first heading
+:data:`NO_HEADINGS`        ``(section_id, section)`` of a document without headings
+:data:`BACK_MATTER_KINDS`  ``kind`` of back-matter units (appendices, glossaries, notes)
+:data:`INTERVAL_KINDS`     values of the ``interval`` column of prevalence tables
+=========================  ==========================================================
 """
 
 from __future__ import annotations
 
 __all__ = [
     "DOC_COLUMNS",
+    "BACK_MATTER_KINDS",
     "FALLBACK_SECTION_IDS",
     "INTERVAL_DOCS",
     "INTERVAL_KINDS",
@@ -72,6 +74,9 @@ TOKEN_COLUMNS = ("tokens", "n_tokens")
 PREAMBLE = ("preamble", "(preamble)")
 #: Section of every unit of a document that has no headings at all.
 NO_HEADINGS = ("none", "(no headings)")
+#: ``kind`` of the units of a document's back matter: appendices (附件, 附录),
+#: glossaries (名词解释, 注释) and notes (``[1]…``); excluded from themes by default.
+BACK_MATTER_KINDS = ("appendix", "glossary", "note")
 #: section_ids that are fallbacks, not the document's own sections.
 FALLBACK_SECTION_IDS: tuple[str, ...] = (PREAMBLE[0], NO_HEADINGS[0])
 

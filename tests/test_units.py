@@ -189,7 +189,7 @@ def test_regulation_chapters_sections_articles() -> None:
         "item",  # 第四条; its reference to 第三条 mid-sentence is not a marker
         "item",
         "item",  # (一) ending in ; is a list entry, not a title
-        "heading",  # (二) ... 。 short marker line stays a heading, as elsewhere
+        "item",  # (二) ... 。 without body, like its sibling (一): a list entry
         "heading",
         "item",
         "heading",
