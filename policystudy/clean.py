@@ -570,7 +570,7 @@ LABEL_VALUE_MAX = 40
 HEADLINE_MAX = 80
 #: Longest line of a breadcrumb written one item per line (``首页`` / ``>`` / ``政务信息``).
 CRUMB_MAX = 15
-#: Lines next to the body that recurrence alone never removes (a signature, a speaker).
+#: Lines right next to the body that recurrence alone never removes (a signature, a speaker).
 TEMPLATE_GUARD = 1
 
 _SEPARATOR = re.compile(r"^[>»›/|\\-]+$")
@@ -608,6 +608,8 @@ def _chrome_shape(line: str, *, words_date: bool = False) -> bool:
         or back_matter_kind(line)
     ):
         return False
+    if _WORDS_DATE.match(line):
+        return words_date
     return (
         (han_share(line) < 0.5 and not _BRACKETED.match(line))
         or (bool(_LABEL_VALUE.match(line)) and len(line) <= LABEL_VALUE_MAX)
@@ -623,7 +625,9 @@ def _body_line(lines: list[str], live: list[int], pos: int) -> bool:
     following = lines[live[pos + 1]].strip() if pos + 1 < len(live) else ""
     if _prose(line) or HEADING_MARKER.match(line) or back_matter_kind(line):
         return True
-    return (is_salutation(line) and _prose(following)) or is_unnumbered_heading(line, following)
+    return (is_salutation(line) and _prose(following)) or (
+        is_unnumbered_heading(line, following) and not _chrome_shape(line)
+    )
 
 
 def _page_chrome(
@@ -683,7 +687,7 @@ def _page_chrome(
                     continue
                 other = lines[j].strip()
                 if _SEPARATOR.match(other) or (
-                    rule[j] == "breadcrumb" and re.search(r"[:：>»›/]$", other)
+                    j == prv.get(i) and rule[j] == "breadcrumb" and re.search(r"[:：>»›/]$", other)
                 ):
                     mark(i, "breadcrumb")
                     changed = True
@@ -697,7 +701,17 @@ def _page_chrome(
     first, last = order[body[0]], order[body[-1]]
     lead = [i for i in order if i < first]
     trail = [i for i in order if i > last]
-    guard = set(lead[-TEMPLATE_GUARD:]) | set(trail[:TEMPLATE_GUARD])
+    # A signature right after the body or a speaker right before it is not template,
+    # unless the template goes on beyond it (a footer menu right after the text).
+    guard = {
+        i
+        for i in lead[-TEMPLATE_GUARD:]
+        if nxt.get(i) == first and _key(lines[prv.get(i, i)]) not in template
+    } | {
+        i
+        for i in trail[:TEMPLATE_GUARD]
+        if prv.get(i) == last and _key(lines[nxt.get(i, i)]) not in template
+    }
 
     # The title and subtitle repeated before the body.
     seen: set[str] = set()
@@ -720,7 +734,7 @@ def _page_chrome(
                 HEADING_MARKER.match(line)
                 or is_salutation(line)
                 or DOC_TITLE.search(line)
-                or is_unnumbered_heading(line, following)
+                or (is_unnumbered_heading(line, following) and not _chrome_shape(line))
             ):
                 continue
             if _chrome_shape(line) or (i in edges and i not in guard):
@@ -732,7 +746,11 @@ def _page_chrome(
         run: list[int] = []
         for i in [*span, None]:
             if i is not None and (
-                rule[i] is not None or _chrome_shape(lines[i].strip(), words_date=words_date)
+                rule[i] is not None
+                or (
+                    _chrome_shape(lines[i].strip(), words_date=words_date)
+                    and not (i in prv and _open_bracket(lines[prv[i]]))
+                )
             ):
                 run.append(i)
                 continue
@@ -742,6 +760,11 @@ def _page_chrome(
                         mark(j, "page_chrome")
             run = []
     return found
+
+
+def _open_bracket(line: str) -> bool:
+    """A line that leaves a bracket open: the next line is its continuation."""
+    return sum(line.count(c) for c in "(（《“") > sum(line.count(c) for c in ")）》”")
 
 
 def template_lines(texts: Iterable[str], *, min_docs: int = TEMPLATE_MIN_DOCS) -> frozenset[str]:
@@ -792,15 +815,14 @@ def remove_page_chrome(
     salutation or unnumbered heading followed by prose; inside it only the line
     rules and the list rules apply, so a short line followed by prose stays a heading.
 
-    >>> remove_page_chrome("首页\\n>\\n政务信息\\n关于印发方案的通知\\n来源:\\n市政府办公室\\n现将方案印发给你们。")
-    '关于印发方案的通知\\n现将方案印发给你们。'
+    >>> page = "首页\\n>\\n政务信息\\n关于印发方案的通知\\n来源:\\n市政府办公室\\n现将方案印发。"
+    >>> remove_page_chrome(page)
+    '关于印发方案的通知\\n现将方案印发。'
     """
     lines = text.split("\n")
     rules = [next((r.name for r in line_rules if r.matches(line)), None) for line in lines]
     found = _page_chrome(lines, rules, template)
-    return "\n".join(
-        line for i, line in enumerate(lines) if rules[i] is None and i not in found
-    )
+    return "\n".join(line for i, line in enumerate(lines) if rules[i] is None and i not in found)
 
 
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+", re.IGNORECASE)
@@ -821,7 +843,8 @@ def rejoin_broken_lines(text: str) -> str:
     A page or layout break inside a sentence leaves a line that ends without
     terminal punctuation (``全面贯彻实`` / ``施宪法。``). The two lines are joined only
     when the break is inside a sentence on both sides: the first line is prose
-    (it has sentence punctuation), is not a heading and ends in a Han character;
+    (it has sentence punctuation), is not a heading and ends in a Han character,
+    a comma or an enumeration comma;
     the next starts with a Han character, has sentence punctuation itself and is
     not a heading, a numbered item, a salutation (``各位代表:``) or a photo caption.
     A title, a heading, a label or a caption is never joined. Blank lines between
@@ -863,7 +886,7 @@ def _joinable(previous: str, line: str) -> bool:
         and bool(_PROSE.search(previous))
         and not is_heading_line(previous)
         and not HEADING_MARKER.match(line)
-        and bool(re.match(rf"[{HAN}]", previous[-1]))
+        and bool(re.match(rf"[{HAN},、]", previous[-1]))
         and bool(re.match(rf"[{HAN}]", line[0]))
         and bool(_SENTENCE.search(line))
         and not is_salutation(line)
@@ -923,8 +946,8 @@ def clean_text(
     dropped and recorded; with ``page_chrome`` the lines that context shows to be
     chrome (:func:`remove_page_chrome`: label values, headline lists, breadcrumbs,
     repeated titles, ``template`` lines, chrome runs before and after the body)
-    are dropped and recorded; then URLs, inline source credits and table pipes are
-    recorded, and finally ``steps`` run in order.
+    are dropped and recorded; then URLs inside lines (rule ``inline_url``), inline
+    source credits and table pipes are recorded, and finally ``steps`` run in order.
 
     Parameters
     ----------
@@ -971,7 +994,7 @@ def clean_text(
         if rule is None:
             if remove_urls in steps:
                 for match in _URL.finditer(line):
-                    removed.append(_record("url", number, match.group()))
+                    removed.append(_record("inline_url", number, match.group()))
             if remove_inline_source in steps:
                 match = _INLINE_SOURCE.search(line)
                 if match:

@@ -135,13 +135,15 @@ DOC_TITLE = re.compile(
     r"批复|讲话|指引|标准|规则|章程|政府令|命令)\s*(?:[(（][^()（）]{1,30}[)）])?$"
 )
 #: Headings that open a document's back matter, by kind: appendices (附件, 附录),
-#: glossaries (名词解释, 注释) and notes (lines that start with ``[1]``, ``注1:``).
+#: glossaries (名词解释) and notes (注释, or lines that start with ``[1]``, ``注1:``).
 BACK_MATTER: dict[str, re.Pattern[str]] = {
     "appendix": re.compile(
         rf"^(?:附件|附录|附表)\s*(?:[{CN_NUMERALS}\d]{{1,3}})?\s*(?:[:：]|$|\s|[{HAN}《“])"
     ),
-    "glossary": re.compile(r"^(?:名词解释|名词注释|名词术语|术语解释|注释|注解)\s*[:：]?$"),
-    "note": re.compile(r"^(?:注\s*)?[\[［【〔]\d{1,3}[\]］】〕]|^注\s*\d{1,3}\s*[:：.、]"),
+    "glossary": re.compile(r"^(?:名词解释|名词注释|名词术语|术语解释)\s*[:：]?$"),
+    "note": re.compile(
+        r"^(?:注释|注解)\s*[:：]?$|^(?:注\s*)?[\[［【〔]\d{1,3}[\]］】〕]|^注\s*\d{1,3}\s*[:：.、]"
+    ),
 }
 
 

@@ -163,6 +163,11 @@ def _back_matter_start(lines: list[str]) -> int | None:
     return None
 
 
+def _is_header(line: str) -> bool:
+    """A back-matter heading line (``附件2``, ``名词解释``), not a note (``[1]…``)."""
+    return not re.match(r"^(?:注\s*)?[\[［【〔]\d|^注\s*\d", line)
+
+
 def _back_matter_units(lines: list[str]) -> list[dict]:
     """Units of the back matter: one section per appendix, glossary or note list."""
     units = []
@@ -170,7 +175,8 @@ def _back_matter_units(lines: list[str]) -> list[dict]:
     kind, section = "", ("", "")
     for line in lines:
         opened = back_matter_kind(line)
-        header = opened is not None and not (opened == kind == "note")
+        # ``[2]`` after ``注释`` or ``[1]`` continues the notes; 附件2 opens a new appendix.
+        header = opened is not None and not (opened == kind == "note" and not _is_header(line))
         if header:
             kind = opened
             counts[kind] = counts.get(kind, 0) + 1
@@ -181,8 +187,8 @@ def _back_matter_units(lines: list[str]) -> list[dict]:
                 "section": section[1],
                 "subsection": "",
                 "kind": kind,
-                "is_heading": header and kind != "note",
-                "heading_level": 1 if header and kind != "note" else 0,
+                "is_heading": header and _is_header(line),
+                "heading_level": 1 if header and _is_header(line) else 0,
                 "text": line,
             }
         )
