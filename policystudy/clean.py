@@ -12,6 +12,16 @@ Every rule is a *general* pattern (a line shape), never a match on a particular
 document. Rules that drop whole lines only drop short lines (see ``max_len``), so a
 content paragraph that happens to mention, say, a telephone service is never lost.
 
+Page chrome is recognised by three kinds of evidence (:func:`remove_page_chrome`):
+the shape of a line (no sentence punctuation, few Han characters, page-control
+words, ``label:value`` form, also with the value on the next line), its position
+(runs of such lines before and after the body) and the corpus (lines that recur
+across documents are a site's template, :func:`template_lines`; removed only
+with chrome shape or outside the body, never a numbered heading, a salutation
+or a title). :func:`clean_corpus` runs the corpus-level pass; ``load_corpus``
+calls it. Inside the body a short line without punctuation followed by prose is
+a heading and stays.
+
 Examples
 --------
 >>> clean_text("(上接第三版)\\n一、总体要求\\n记者:张三").text

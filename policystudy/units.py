@@ -12,19 +12,44 @@ new unit when it follows a sentence end or a space and continues the numbering o
 its level (the next number, allowing up to :data:`MAX_NUMBER_GAP` numbers lost in
 scraping, or a restart at 1 after a higher heading).
 
+Before splitting, a heading broken across lines is put back together: a marker
+alone on its line (``（一）`` / ``工作目标``, ``第一章`` / ``总则``), a short title that
+leaves a bracket open (``行动方案(`` / ``2025-2027年)``), and a line of punctuation
+only, which joins the line before.
+
 Each unit is one of:
 
 - ``"heading"``: a marker line that is only a title (no sentence inside, at most
-  :data:`HEADING_MAX` characters, not ending in ``；`` or ``：``);
+  :data:`HEADING_MAX` characters, not ending in ``；`` or ``：``), unless it ends in
+  ``。`` and neither it nor its siblings (the markers of its type under the same
+  parent) have body text after them: then the lines are a list of one-sentence
+  provisions (``（一）推进…服务。（二）…。``), and each is an ``"item"``. Also an
+  *unnumbered* heading: after the first sentence of a document, a short line
+  without a marker or sentence punctuation followed by prose
+  (:func:`policystudy.markers.is_unnumbered_heading`, ``“十四五”时期工作回顾``).
+  Unnumbered headings are the document's top level when it has two or more (its
+  numbered levels come under them) and share level 1 with the top numbered level
+  when it has one (a closing ``结语``); their section ids are ``u1``, ``u2``, …;
 - ``"item"``: a numbered item whose title runs into its text (``(29)完善…。建立…``),
-  an entry of a numbered list (ending in ``；`` or ``：``), or an article (``第…条``,
-  always a provision, never a title);
+  an entry of a numbered list (ending in ``；`` or ``：``), a one-sentence provision
+  (above), or an article (``第…条``, always a provision, never a title);
 - ``"target"``: a ``——`` line;
 - ``"title"``: the document title, an unnumbered first line without a full stop;
-- ``"paragraph"``: any other paragraph.
+- ``"paragraph"``: any other paragraph;
+- ``"appendix"``, ``"glossary"``, ``"note"`` (:data:`policystudy.schema.BACK_MATTER_KINDS`):
+  the back matter, from the first line that opens it (``附件``/``附录``; ``名词解释``;
+  ``注释`` or a line starting ``[1]``, see :data:`policystudy.markers.BACK_MATTER`) to
+  the end. Each appendix, glossary or note list is a section of its own
+  (section_id ``appendix-1``, ``glossary-1``, ``note-1``, …; its opening line has
+  ``is_heading`` and ``heading_level`` 1), so an appendix numbered 一、…十、 never
+  shares the body's section ids; :func:`policystudy.build_features` leaves them out
+  by default. An appendix longer than the text before it is the document itself
+  (a notice that issues the plan attached to it) and is split as body.
 
 ``section`` is the enclosing unit at heading level 1 (its text up to the first
-full stop or comma, at most :data:`SECTION_LABEL_MAX` characters). Fallbacks:
+full stop or comma, at most :data:`SECTION_LABEL_MAX` characters). Its
+``section_id`` is the heading's number as written (``八``); when the numbering
+restarts and a number comes again, ``-2``, ``-3``… is added (``一-2``). Fallbacks:
 text before the first level-1 heading gets section ``"(preamble)"`` (section_id
 ``"preamble"``); a document with no headings at all gets ``"(no headings)"``
 (section_id ``"none"``) for every unit, so analyses that need real sections can
