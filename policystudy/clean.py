@@ -585,7 +585,7 @@ TEMPLATE_GUARD = 1
 
 _SEPARATOR = re.compile(r"^[>»›/|\\-]+$")
 _LABEL_VALUE = re.compile(rf"^[{HAN}]{{1,6}}\s*[:：]")
-_SITE_NAME = re.compile(r"(?:网|网站|門戶網站|门户|客户端|APP|App|新闻网|日报|晚报|发布)$")
+_SITE_NAME = re.compile(r"(?:网|网站|门户网站|门户|客户端|APP|App|新闻网|日报|晚报|发布)$")
 _WORDS_DATE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日$")
 _BRACKETED = re.compile(r"^[(（].*[)）]$")
 _LABEL_RULES = frozenset({"source_header", "page_metadata", "breadcrumb", "credit_line"})

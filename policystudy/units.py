@@ -221,46 +221,40 @@ def _back_matter_units(lines: list[str]) -> list[dict]:
 
 
 def _has_body(raw: list[tuple[str, Marker | None]], k: int, rank: dict[str, int]) -> bool:
-    """Whether text at a lower level follows the marker unit ``k`` before its next
-    sibling or a higher heading."""
-    own = rank[raw[k][1].type]
-    for _, marker in raw[k + 1 :]:
-        if marker is None or marker.type == "target":
-            return True
-        if rank[marker.type] <= own:
-            return False
+    """Whether the unit after marker unit ``k`` is text at a lower level (a paragraph,
+    a target or a lower marker) rather than a sibling or a higher heading."""
+    if k + 1 >= len(raw):
+        return False
+    following = raw[k + 1][1]
+    if following is None or following.type not in rank:
         return True
-    return False
+    return rank[following.type] > rank[raw[k][1].type]
 
 
 def _sentence_items(raw: list[tuple[str, Marker | None]], rank: dict[str, int]) -> set[int]:
     """Marker units ending in 。 that are items: they and their siblings have no body.
 
     ``（一）推进…服务。（二）…。`` is a list of one-sentence provisions; a line such
-    as ``1.全面加强地方立法。`` followed by its paragraphs is a heading.
+    as ``1.全面加强地方立法。`` followed by its paragraphs is a heading. Siblings are
+    the markers of one type under the same higher marker.
     """
+    groups: dict[tuple[str, int], list[int]] = {}
+    parent: dict[int, int] = {}  # level -> position of the last marker at that level
+    for k, (_, marker) in enumerate(raw):
+        if marker is None or marker.type not in rank:
+            continue
+        level = rank[marker.type]
+        above = max((p for lvl, p in parent.items() if lvl < level), default=-1)
+        groups.setdefault((marker.type, above), []).append(k)
+        parent = {lvl: p for lvl, p in parent.items() if lvl < level} | {level: k}
     items: set[int] = set()
-    marked = [k for k, (_, m) in enumerate(raw) if m is not None and m.type in rank]
-    for k in marked:
-        segment, marker = raw[k]
-        if not segment.endswith("。") or not is_pure_heading(segment, marker.type):
+    for members in groups.values():
+        if any(_has_body(raw, k, rank) for k in members):
             continue
-        if _has_body(raw, k, rank):
-            continue
-        own = rank[marker.type]
-        siblings = []
-        for direction in (-1, 1):
-            j = k + direction
-            while 0 <= j < len(raw):
-                other = raw[j][1]
-                if other is not None and other.type in rank:
-                    if rank[other.type] < own:
-                        break
-                    if other.type == marker.type:
-                        siblings.append(j)
-                j += direction
-        if not any(_has_body(raw, j, rank) for j in siblings):
-            items.add(k)
+        for k in members:
+            segment, marker = raw[k]
+            if segment.endswith("。") and is_pure_heading(segment, marker.type):
+                items.add(k)
     return items
 
 
