@@ -73,6 +73,8 @@ TARGET_MIN_SIZE = 10_000
 HEAVY_MODULES = ("jieba", "rjieba", "sklearn", "matplotlib")
 PARAGRAPHS_PER_DOC = 50
 K = 10
+#: Topics of the --smoke run (20 paragraphs).
+SMOKE_K = 4
 
 
 # --------------------------------------------------------------------------
@@ -208,6 +210,7 @@ def bench_size(
     jobs: list[int],
     cli: bool,
     log,
+    k: int = K,
 ) -> list[dict]:
     """Time the floor and policystudy on the corpus in ``src``; rows of bench.csv."""
     info = corpus_info(src)
@@ -237,7 +240,7 @@ def bench_size(
         )
 
     log(f"[{size}] floor (jieba + TfidfVectorizer + NMF)")
-    run = measure([sys.executable, str(HERE / "floor.py"), str(src), "--k", str(K)])
+    run = measure([sys.executable, str(HERE / "floor.py"), str(src), "--k", str(k)])
     result = _json_line(run["stdout"])
     add("floor", "floor", "none", 1, "end_to_end", run["wall"], run)
     for stage in ("import", "read", "dictionary", "segment", "tfidf", "topics"):
@@ -256,7 +259,7 @@ def bench_size(
                 log(f"[{size}] policystudy {route} n_jobs={n_jobs} {cache}")
                 if route == "api":
                     cmd = [sys.executable, str(HERE / "stages.py"), str(src)]
-                    cmd += ["--k", str(K), "--n-jobs", str(n_jobs), "--out", str(out)]
+                    cmd += ["--k", str(k), "--n-jobs", str(n_jobs), "--out", str(out)]
                     run = measure(cmd, env)
                     result = _json_line(run["stdout"])
                     for stage, seconds in result["times"].items():
@@ -265,7 +268,7 @@ def bench_size(
                     if not cli:
                         add("policystudy", "api", cache, n_jobs, "end_to_end", run["wall"], run)
                 else:
-                    cmd = [*policystudy_command(), "topics", str(src), "--k", str(K)]
+                    cmd = [*policystudy_command(), "topics", str(src), "--k", str(k)]
                     cmd += ["--method", "nmf", "--random-state", "0", "--out", str(out)]
                     cmd += ["--n-jobs", str(n_jobs)]
                     run = measure(cmd, env)
@@ -530,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     jobs = [int(j) for j in args.jobs.split(",")]
+    # The smoke corpus has 20 paragraphs: the CLI refuses more than one topic per 3 units.
+    k = SMOKE_K if args.smoke else K
     if args.smoke:
         plan = [(5, 4)]
         jobs = [1]
@@ -549,11 +554,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="policystudy-bench-", dir=args.workdir) as tmp:
         if args.src:
-            rows += bench_size(Path(args.src), Path(tmp), jobs, cli, log)
+            rows += bench_size(Path(args.src), Path(tmp), jobs, cli, log, k)
         for n_docs, n_paragraphs in [] if args.src else plan:
             src = Path(tmp) / f"corpus-{n_docs * n_paragraphs}"
             synth.make_corpus(src, n_docs, n_paragraphs)
-            rows += bench_size(src, Path(tmp), jobs, cli, log)
+            rows += bench_size(src, Path(tmp), jobs, cli, log, k)
             shutil.rmtree(src, ignore_errors=True)
     log("import policystudy")
     imports = import_check(1 if args.smoke else 5)

@@ -90,7 +90,7 @@ def _load(args: argparse.Namespace):
             errors="skip" if getattr(args, "skip_bad", False) else "raise",
         )
     for warning in caught:
-        _note(args, str(warning.message))
+        _note(args, f"warning: {warning.message}")
     return docs
 
 
@@ -361,7 +361,7 @@ def _features(args: argparse.Namespace, units, docs):
         warnings.simplefilter("always")
         features = build_features(tokens, min_df=min_df, max_df=max_df)
     for warning in caught:
-        _note(args, str(warning.message))
+        _note(args, f"warning: {warning.message}")
     return features
 
 

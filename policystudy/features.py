@@ -23,6 +23,8 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 
+from policystudy.schema import BACK_MATTER_KINDS
+
 __all__ = [
     "SMALL_CORPUS_UNITS",
     "Features",
@@ -78,10 +80,11 @@ class Features:
     dropped_ : dict
         What the filters removed: ``n_input`` (units received), ``n_headings``
         (heading units excluded), ``n_empty`` (units left without any
-        in-vocabulary token), ``n_kept``.
+        in-vocabulary token), ``n_kept``, and ``n_back_matter`` (back-matter units
+        excluded) when there were any.
     dropped_units_ : pandas.DataFrame
         One row per removed unit: ``doc_id``, ``unit_id``, ``reason``
-        (``"heading"`` or ``"empty"``), ``n_tokens`` (tokens before the
+        (``"heading"``, ``"back_matter"`` or ``"empty"``), ``n_tokens`` (tokens before the
         vocabulary filter). Columns absent from the input are omitted.
     adjusted_ : dict
         Bounds degraded for a tiny corpus (see
@@ -307,6 +310,7 @@ def build_features(
     max_df: int | float = 0.5,
     sublinear_tf: bool = True,
     include_headings: bool = False,
+    include_back_matter: bool = False,
     max_features: int | None = None,
     norm: Literal["l1", "l2"] | None = "l2",
     drop_empty: bool = True,
@@ -340,6 +344,12 @@ def build_features(
         Keep heading units (``is_heading``). Headings are excluded by
         default because they repeat the content of their section in a few
         words and would double-count its terms.
+    include_back_matter : bool, default False
+        Keep back-matter units (``kind`` in
+        :data:`policystudy.schema.BACK_MATTER_KINDS`: appendices, glossaries,
+        notes; see :func:`policystudy.split_units`). They are excluded by default
+        because a glossary or an attachment list is not the document's policy
+        text; a table without a ``kind`` column has none.
     max_features : int or None, default None
         Keep only the most frequent terms (scikit-learn semantics).
     norm : {"l2", "l1"} or None, default "l2"
@@ -371,6 +381,7 @@ def build_features(
         "max_df": max_df,
         "sublinear_tf": sublinear_tf,
         "include_headings": include_headings,
+        "include_back_matter": include_back_matter,
         "max_features": max_features,
         "norm": norm,
         "drop_empty": drop_empty,
@@ -387,7 +398,11 @@ def build_features(
                 "exclude headings (pass include_headings=True to keep all units)"
             )
         heading_mask = table["is_heading"].fillna(False).to_numpy(dtype=bool)
-    body = table.loc[~heading_mask].reset_index(drop=True)
+    if include_back_matter or "kind" not in table.columns:
+        back_mask = np.zeros(n_input, dtype=bool)
+    else:
+        back_mask = table["kind"].isin(BACK_MATTER_KINDS).to_numpy(dtype=bool) & ~heading_mask
+    body = table.loc[~heading_mask & ~back_mask].reset_index(drop=True)
     if body.empty:
         raise ValueError("build_features: no units left after excluding headings")
 
@@ -446,6 +461,7 @@ def build_features(
     removed = pd.concat(
         [
             table.loc[heading_mask].assign(reason="heading"),
+            table.loc[back_mask].assign(reason="back_matter"),
             body.loc[empty_mask].assign(reason="empty"),
         ],
         ignore_index=True,
@@ -467,6 +483,8 @@ def build_features(
         for name, was, now in (("min_df", requested[0], min_df), ("max_df", requested[1], max_df))
         if was != now
     }
+    if back_mask.any():
+        dropped["n_back_matter"] = int(back_mask.sum())
     return Features(
         adjusted_=adjusted,
         units=units,

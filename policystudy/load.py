@@ -741,6 +741,8 @@ def load_corpus(
     clean: bool = True,
     line_rules: Sequence[_clean.LineRule] = _clean.DEFAULT_LINE_RULES,
     steps: Sequence[Callable[[str], str]] = _clean.DEFAULT_STEPS,
+    page_chrome: bool = True,
+    template_min_docs: int | None = _clean.TEMPLATE_MIN_DOCS,
     opencc_config: str = "t2s",
 ) -> pd.DataFrame:
     """Load documents and their metadata, one row per document.
@@ -776,8 +778,14 @@ def load_corpus(
     clean : bool
         Clean the text (:func:`policystudy.clean.clean_text`). ``raw_text`` is kept
         either way.
-    line_rules, steps
+    line_rules, steps, page_chrome
         Cleaning rules, passed to :func:`~policystudy.clean.clean_text`.
+    template_min_docs : int or None, default 2
+        Corpus-level pass (:func:`~policystudy.clean.clean_corpus`): a short line
+        found in at least this many documents of the corpus is a site template,
+        removed (rule ``site_template``) where it also has the shape of page chrome or
+        lies before or after a document's body. ``None`` cleans every document on
+        its own evidence.
     opencc_config : str
         OpenCC conversion applied to every document (default Traditional to
         Simplified).
@@ -843,7 +851,7 @@ def load_corpus(
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
 
-    rows, removed, skipped = [], [], []
+    rows, removed, skipped, decoded = [], [], [], []
     for doc_id, read in jobs:
         try:
             raw, codec = read()
@@ -853,9 +861,19 @@ def load_corpus(
             skipped.append(str(err))
             continue
         converted, script, n_converted = detect_script(raw, config=opencc_config)
+        decoded.append((doc_id, raw, codec, converted, script, n_converted))
+    # Cleaning needs the whole corpus: lines recurring across documents are a template.
+    if clean:
+        results = _clean.clean_corpus(
+            [d[3] for d in decoded],
+            template_min_docs=template_min_docs,
+            line_rules=line_rules,
+            steps=steps,
+            page_chrome=page_chrome,
+        )
+    for index, (doc_id, raw, codec, converted, script, n_converted) in enumerate(decoded):
         if clean:
-            result = _clean.clean_text(converted, line_rules=line_rules, steps=steps)
-            text, spans = result.text, result.removed
+            text, spans = results[index].text, results[index].removed
         else:
             text, spans = _clean.normalize_newlines(converted).strip(), []
         removed.extend({"doc_id": doc_id, **span} for span in spans)

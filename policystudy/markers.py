@@ -50,11 +50,22 @@ __all__ = [
     "MARKER_TYPES",
     "Marker",
     "RUN_IN",
+    "BACK_MATTER",
+    "DOC_TITLE",
     "RUN_IN_CN_HEADING",
+    "RUN_IN_ORD_HEADING",
+    "ORD_MARKER_AHEAD",
+    "SALUTATION",
+    "SENTENCE_PUNCT",
     "TARGET",
+    "UNNUMBERED_HEADING_MAX",
+    "back_matter_kind",
+    "han_share",
     "cn_to_int",
     "is_heading_line",
     "is_pure_heading",
+    "is_salutation",
+    "is_unnumbered_heading",
     "match_marker",
 ]
 
@@ -102,6 +113,38 @@ RUN_IN = re.compile(
 #: A run-in ``一、`` heading at the end of a text (``…促进。 三、做强现代产业造富``):
 #: the space after it ends the heading and is structure, not a layout break.
 RUN_IN_CN_HEADING = re.compile(rf"(?:^|[\s。；;]){_CN_MARK}[{HAN}“”]{{1,24}}$")
+_ORD_MARK = rf"第(?:{_ORDINAL})\s*(?:部分|篇|章|节|条)"
+#: A 第…章/节/条 marker, or a run-in 第…章 heading, at the end of a text
+#: (``第一章``, ``…。 第二章 总则``): the space after it is structure.
+RUN_IN_ORD_HEADING = re.compile(
+    rf"(?:^|[\s。；;]){_ORD_MARK}$|(?:^|[\s。；;])第(?:{_ORDINAL})\s*(?:部分|篇|章|节)\s+[{HAN}]{{1,24}}$"
+)
+#: A 第…章/节/条 marker followed by a space at the start of a text (``第三条 市…``):
+#: the space before it is structure.
+ORD_MARKER_AHEAD = re.compile(rf"{_ORD_MARK}\s")
+
+#: Sentence punctuation: a line with none of these is a title, a label or page chrome.
+SENTENCE_PUNCT = "。，,；;！？!?"
+#: Longest unnumbered heading (a short line without sentence punctuation followed by prose).
+UNNUMBERED_HEADING_MAX = 30
+#: A salutation line: ``各位代表:``, ``同志们：``, ``各县(市、区)人民政府,市政府直属各单位:``.
+SALUTATION = re.compile(rf"^[{HAN}()（）、，, ]{{2,40}}[:：]$")
+#: Last words of a document title (its genre): ``…政府工作报告``, ``…的通知``.
+DOC_TITLE = re.compile(
+    r"(?:报告|决定|决议|方案|意见|通知|条例|办法|规定|规划|纲要|公报|细则|计划|要点|通告|公告|"
+    r"批复|讲话|指引|标准|规则|章程|政府令|命令)\s*(?:[(（][^()（）]{1,30}[)）])?$"
+)
+#: Headings that open a document's back matter, by kind: appendices (附件, 附录),
+#: glossaries (名词解释) and notes (注释, or lines that start with ``[1]``, ``注1:``).
+BACK_MATTER: dict[str, re.Pattern[str]] = {
+    "appendix": re.compile(
+        rf"^(?:附件|附录|附表)\s*(?:[{CN_NUMERALS}\d]{{1,3}})?\s*(?:[:：]|$|\s|[{HAN}《“])"
+    ),
+    "glossary": re.compile(r"^(?:名词解释|名词注释|名词术语|术语解释)\s*[:：]?$"),
+    "note": re.compile(
+        r"^(?:注释|注解)\s*[:：]?$|^(?:注\s*)?[\[［【〔]\d{1,3}[\]］】〕]|^注\s*\d{1,3}\s*[:：.、]"
+    ),
+}
 
 
 def cn_to_int(numeral: str) -> int:
@@ -156,6 +199,70 @@ def is_pure_heading(text: str, marker_type: str = "") -> bool:
     if marker_type == "article" or text.rstrip().endswith(("；", ";", "：", ":")):
         return False
     return "。" not in text.rstrip("。") and len(text) <= HEADING_MAX
+
+
+def han_share(text: str) -> float:
+    """Share of Han characters among the characters of ``text`` that are not spaces.
+
+    >>> han_share("来源:新华社"), han_share("2026-02-11"), han_share("")
+    (0.8333333333333334, 0.0, 0.0)
+    """
+    chars = [c for c in text if not c.isspace()]
+    return sum(1 for c in chars if HAN_RE.match(c)) / len(chars) if chars else 0.0
+
+
+def is_salutation(line: str) -> bool:
+    """A line that addresses the audience and ends in a colon: ``各位代表:``.
+
+    >>> is_salutation("各位代表:"), is_salutation("来源:新华社")
+    (True, False)
+    """
+    return bool(SALUTATION.match(line.strip()))
+
+
+def _is_prose(line: str) -> bool:
+    return "。" in line or (any(p in line for p in "，,；;") and len(line) >= 15)
+
+
+def is_unnumbered_heading(line: str, next_line: str) -> bool:
+    """A short line without a marker or sentence punctuation, followed by prose.
+
+    Reports head their parts with such lines (``“十四五”时期工作回顾``); the line
+    after a heading is a paragraph with full stops, longer than the heading.
+
+    >>> is_unnumbered_heading("“十四五”时期工作回顾", "五年来，我们坚持稳中求进。")
+    True
+    >>> is_unnumbered_heading("来源:本网", "五年来，我们坚持稳中求进。")
+    False
+    """
+    line, next_line = line.strip(), next_line.strip()
+    return (
+        2 <= len(line) <= UNNUMBERED_HEADING_MAX
+        and not any(p in line for p in SENTENCE_PUNCT + ":：")
+        and han_share(line) >= 0.6
+        and match_marker(line) is None
+        and not any(p.match(line) for p in BACK_MATTER.values())
+        and _is_prose(next_line)
+        and len(next_line) > len(line)
+    )
+
+
+def back_matter_kind(line: str) -> str | None:
+    """The kind of back matter a line opens (``appendix``, ``glossary``, ``note``), or None.
+
+    Only short lines open back matter: ``附件:1.任务分工表`` does, a sentence that
+    starts with 附件 does not.
+
+    >>> back_matter_kind("附件2"), back_matter_kind("名词解释"), back_matter_kind("[3]即……")
+    ('appendix', 'glossary', 'note')
+    >>> back_matter_kind("附件所列事项由市政府负责解释。") is None
+    True
+    """
+    line = line.strip()
+    for kind, pattern in BACK_MATTER.items():
+        if pattern.match(line) and (kind == "note" or ("。" not in line and len(line) <= 40)):
+            return kind
+    return None
 
 
 def is_heading_line(line: str) -> bool:

@@ -4,22 +4,23 @@ Each stage returns a pandas table with stable, documented column names; the
 names live here so that no stage imports a sibling stage for its constants and
 no figure restates a table's strings.
 
-========================  ==========================================================
-constant                  what it names
-========================  ==========================================================
-:data:`DOC_COLUMNS`       columns every document table has, after the metadata
-:data:`REQUIRED_META`     metadata columns always present (NA where a source lacks one)
-:data:`REMOVED_COLUMNS`   columns of :func:`policystudy.load.removed_spans`
-:data:`UNIT_COLUMNS`      columns :func:`policystudy.split_units` puts first
-:data:`TOKEN_COLUMNS`     columns :func:`policystudy.tokenize` adds
-:data:`PREAMBLE`          ``(section_id, section)`` of text before the first heading
-:data:`NO_HEADINGS`       ``(section_id, section)`` of a document without headings
-:data:`INTERVAL_KINDS`    values of the ``interval`` column of prevalence tables
-:data:`MODEL_COLUMNS`     columns :func:`policystudy.fit_topics` adds to the units
+=========================  ==========================================================
+constant                   what it names
+=========================  ==========================================================
+:data:`DOC_COLUMNS`        columns every document table has, after the metadata
+:data:`REQUIRED_META`      metadata columns always present (NA where a source lacks one)
+:data:`REMOVED_COLUMNS`    columns of :func:`policystudy.load.removed_spans`
+:data:`UNIT_COLUMNS`       columns :func:`policystudy.split_units` puts first
+:data:`TOKEN_COLUMNS`      columns :func:`policystudy.tokenize` adds
+:data:`PREAMBLE`           ``(section_id, section)`` of text before the first heading
+:data:`NO_HEADINGS`        ``(section_id, section)`` of a document without headings
+:data:`BACK_MATTER_KINDS`  ``kind`` of back-matter units (appendices, glossaries, notes)
+:data:`INTERVAL_KINDS`     values of the ``interval`` column of prevalence tables
+:data:`MODEL_COLUMNS`      columns :func:`policystudy.fit_topics` adds to the units
 :data:`PREVALENCE_COLUMNS` columns of a prevalence table beside the grouping column
-:data:`RESERVED_COLUMNS`  every column name the package gives its tables
-:data:`META_PREFIX`       prefix of a user metadata column renamed out of the way
-========================  ==========================================================
+:data:`RESERVED_COLUMNS`   every column name the package gives its tables
+:data:`META_PREFIX`        prefix of a user metadata column renamed out of the way
+=========================  ==========================================================
 
 A user's metadata column never takes a package column's name: the loader renames
 a column called like one of :data:`RESERVED_COLUMNS` (or ``topic_<number>``)
@@ -32,6 +33,7 @@ import re
 
 __all__ = [
     "DOC_COLUMNS",
+    "BACK_MATTER_KINDS",
     "FALLBACK_SECTION_IDS",
     "FEATURE_COLUMNS",
     "INTERVAL_DOCS",
@@ -89,6 +91,9 @@ TOKEN_COLUMNS = ("tokens", "n_tokens")
 PREAMBLE = ("preamble", "(preamble)")
 #: Section of every unit of a document that has no headings at all.
 NO_HEADINGS = ("none", "(no headings)")
+#: ``kind`` of the units of a document's back matter: appendices (附件, 附录),
+#: glossaries (名词解释, 注释) and notes (``[1]…``); excluded from themes by default.
+BACK_MATTER_KINDS = ("appendix", "glossary", "note")
 #: section_ids that are fallbacks, not the document's own sections.
 FALLBACK_SECTION_IDS: tuple[str, ...] = (PREAMBLE[0], NO_HEADINGS[0])
 

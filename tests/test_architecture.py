@@ -166,7 +166,47 @@ def test_articles_stay_apart_through_load_corpus(tmp_path: Path) -> None:
         "第四条",
     ]
     assert units.loc[units["text"].str.startswith("第二条"), "kind"].item() == "item"
-    assert units.loc[units["text"].str.startswith("第四条"), "section"].item() == "第二章管理职责"
+    assert units.loc[units["text"].str.startswith("第四条"), "section"].item() == "第二章 管理职责"
+
+
+RUN_IN_REGULATION = (
+    "某市河道管理条例\n"
+    "第一章 总则 第一条 为了加强河道管理,制定本条例。 第二条 本条例适用于本市河道。\n"
+    "第三条 市水行政主管部门负责河道的监督管理。\n"
+    "第二章 河道整治\n"
+    "第四条 河道整治应当符合规划。 第五条 禁止在河道内倾倒垃圾。\n"
+    "第三章 附则 第六条 本条例自2026年1月1日起施行。\n"
+)
+
+
+def test_run_in_articles_and_chapters_through_load_corpus(tmp_path: Path) -> None:
+    # Spaces after 第…章/条 are structure: join_split_words used to remove them,
+    # which glued the chapter title to the article and hid the run-in markers.
+    (tmp_path / "reg.txt").write_text(RUN_IN_REGULATION, encoding="utf-8")
+    docs = load_corpus(tmp_path)
+    assert "第一章 总则 第一条 为了" in docs.loc[0, "text"]
+    units = split_units(docs)
+    assert units["text"].str[:3].tolist() == [
+        "某市河",
+        "第一章",
+        "第一条",
+        "第二条",
+        "第三条",
+        "第二章",
+        "第四条",
+        "第五条",
+        "第三章",
+        "第六条",
+    ]
+    assert units["kind"].tolist() == ["title"] + ["heading", *["item"] * 3] * 1 + [
+        "heading",
+        "item",
+        "item",
+        "heading",
+        "item",
+    ]
+    assert units.loc[units["text"].str.startswith("第六条"), "section"].item() == "第三章 附则"
+    assert units["section_id"].tolist()[1:] == ["一"] * 4 + ["二"] * 3 + ["三"] * 2
 
 
 def test_clean_and_units_share_the_marker_table() -> None:

@@ -159,3 +159,74 @@ def test_portal_page_chrome_and_footer_removed() -> None:
 def test_organiser_lines_of_an_event_plan_are_content() -> None:
     text = "主办单位:温州市商务局\n承办单位:各县(市、区)商务局"
     assert clean_text(text).text == text
+
+
+def test_every_format_character_is_removed_and_counted() -> None:
+    import sys
+    import unicodedata
+
+    format_chars = [
+        chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"
+    ]
+    text = "营商" + "".join(format_chars) + "环境\x00建设。"
+    result = clean_text(text)
+    assert result.text == "营商环境建设。"
+    (record,) = [r for r in result.removed if r["rule"] == "format_chars"]
+    assert record["n_chars"] == len(format_chars) + 1 and record["line"] == 1
+
+
+def test_signing_date_kept_and_header_date_removed() -> None:
+    text = (
+        "首页\n>\n通知公告\n关于开展安全检查的通知\n2026年02月11日\n打印\n"
+        "各单位:\n请于本月底前完成自查,并报送检查结果。\n某市应急管理局\n2026年2月10日"
+    )
+    result = clean_text(text)
+    assert result.text.split("\n") == [
+        "关于开展安全检查的通知",
+        "各单位:",
+        "请于本月底前完成自查,并报送检查结果。",
+        "某市应急管理局",
+        "2026年2月10日",
+    ]
+
+
+def test_label_and_value_on_two_lines_removed_together() -> None:
+    result = clean_text(
+        "关于印发方案的通知\n发表时间:\n2026-02-11 10:20\n来源:\n市政府办公室\n"
+        "正文如下,请遵照执行。"
+    )
+    assert result.text == "关于印发方案的通知\n正文如下,请遵照执行。"
+    assert [r["rule"] for r in result.removed] == [
+        "page_metadata",
+        "source_header",
+        "source_header",
+        "label_value",
+    ]
+
+
+def test_short_line_followed_by_prose_inside_the_body_is_kept() -> None:
+    text = (
+        "某市工作报告\n各位代表:\n现在,我代表市人民政府报告工作。\n开放合作\n"
+        "我们扩大高水平对外开放,外贸进出口增长百分之八。\n打印 关闭"
+    )
+    assert clean_text(text).text.split("\n")[3] == "开放合作"
+
+
+def test_rejoin_only_prose_to_prose() -> None:
+    assert (
+        clean_text("我们要加快建设,推进产业升\n级和结构调整。").text
+        == "我们要加快建设,推进产业升级和结构调整。"
+    )
+    for text in (
+        "省长作报告。本报记者张三摄\n各位代表:",  # caption, salutation
+        "我们要加快建设,推进产业\n开放合作",  # a heading after it
+        "会议强调,要推进改革\n二、主要任务",
+    ):
+        assert "rejoin_broken_lines" not in {r["rule"] for r in clean_text(text).removed}, text
+
+
+def test_pkulaw_stamps_removed() -> None:
+    text = "某市办法\n第一条 为了规范管理,制定本办法。\n【法宝引证码】CLI.11.5123456\n原文链接:https://www.pkulaw.com/lar/abc.html"
+    result = clean_text(text)
+    assert result.text == "某市办法\n第一条 为了规范管理,制定本办法。"
+    assert {r["rule"] for r in result.removed} == {"export_stamp", "url"}

@@ -130,6 +130,7 @@ def test_params_recorded_and_repr(features: Features) -> None:
         "max_df": 0.5,
         "sublinear_tf": True,
         "include_headings": False,
+        "include_back_matter": False,
         "max_features": None,
         "norm": "l2",
         "drop_empty": True,

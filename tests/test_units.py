@@ -194,7 +194,7 @@ def test_regulation_chapters_sections_articles() -> None:
         "item",  # 第四条; its reference to 第三条 mid-sentence is not a marker
         "item",
         "item",  # (一) ending in ; is a list entry, not a title
-        "heading",  # (二) ... 。 short marker line stays a heading, as elsewhere
+        "item",  # (二) ... 。 without body, like its sibling (一): a list entry
         "heading",
         "item",
         "heading",
@@ -207,3 +207,44 @@ def test_regulation_chapters_sections_articles() -> None:
     assert units["heading_level"].tolist()[1:8] == [1, 3, 3, 3, 1, 2, 3]
     assert units["text"].iloc[-1].startswith("第一百零五条")
     assert units["section_id"].iloc[-1] == "三"
+
+
+def test_one_sentence_provisions_are_items() -> None:
+    # Short documents that list one-sentence provisions: each (一) is an item, not a
+    # heading, so a corpus of such documents keeps its text for themes.
+    docs = pd.DataFrame(
+        {
+            "doc_id": ["a", "b"],
+            "text": [
+                "关于做好社区服务的通知\n(一)推进社区养老服务。\n(二)推进社区托育服务。\n"
+                "(三)加强社区医疗服务。",
+                "一、工作要求\n1.落实属地责任。\n2.强化督促检查。\n二、保障措施\n1.加强经费保障。",
+            ],
+        }
+    )
+    units = split_units(docs)
+    a = units[units["doc_id"] == "a"]
+    assert a["kind"].tolist() == ["title", "item", "item", "item"]
+    b = units[units["doc_id"] == "b"]
+    assert b["kind"].tolist() == ["heading", "item", "item", "heading", "item"]
+
+
+def test_sentence_headings_with_body_stay_headings() -> None:
+    text = (
+        "一、总体要求\n1.强化组织领导。\n各地要建立工作专班,定期研究推进。\n"
+        "2.完善工作机制。\n建立月度调度制度,及时解决问题。"
+    )
+    units = split_units(pd.DataFrame({"doc_id": ["x"], "text": [text]}))
+    assert units["kind"].tolist() == ["heading", "heading", "paragraph", "heading", "paragraph"]
+
+
+def test_broken_headings_and_restarted_numbering() -> None:
+    text = (
+        "某市行动方案(\n2025-2027年)\n为推进工作,制定本方案。\n一、\n总体要求\n坚持系统谋划。\n"
+        "二、重点任务\n推进重点任务。\n一、保障措施\n加强组织保障。"
+    )
+    units = split_units(pd.DataFrame({"doc_id": ["x"], "text": [text]}))
+    assert units["text"].iloc[0] == "某市行动方案(2025-2027年)" and units["kind"].iloc[0] == "title"
+    assert units["text"].tolist()[2] == "一、总体要求" and units["kind"].iloc[2] == "heading"
+    assert list(dict.fromkeys(units["section_id"])) == ["preamble", "一", "二", "一-2"]
+    assert units.loc[units["section_id"] == "一-2", "section"].iloc[0] == "一、保障措施"
