@@ -235,9 +235,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         text_column=args.text_column,
         id_column=args.id_column,
     )
-    print(f"executed {len(done)} notebook(s); results in {Path(args.out).resolve()}")
+    out = Path(args.out).resolve()
+    print(f"executed {len(done)} notebook(s); results in {out}")
     for path in done:
         print(f"  {path}")
+    print(f"report index (open in a browser): {out / 'index.html'}")
     return 0
 
 
