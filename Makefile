@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help venv test unit nbtest study notebooks bench lint format clean
 
 help:
-	@echo "make study      run the study on the bundled corpus -> $(REPORTS)/"
+	@echo "make study      run the study on the bundled corpus -> $(REPORTS)/index.html"
 	@echo "make test       ruff, unit tests, notebooks (nbval, strict)"
 	@echo "make notebooks  re-execute notebooks/*.ipynb in place (rewrites their outputs)"
 	@echo "make bench      benchmarks/run.py --size $(SIZE)"

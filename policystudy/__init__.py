@@ -72,6 +72,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "plots": (),
     "scale": ("tokenize_dask", "count_terms_dask", "fit_topics_minibatch", "topic_agreement"),
     "study": ("save_table", "save_figures", "run_study", "StudyError"),
+    "report": ("styled_table",),
     "published": ("PUBLISHED", "PublishedRun"),
     "cli": (),
 }

@@ -519,9 +519,11 @@ def _cmd_study(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         lexicon=_lexicon_files(args),  # each notebook adds them by the same rule
     )
-    print(f"executed {len(done)} notebook(s); results in {Path(args.out).resolve()}")
+    out = Path(args.out).resolve()
+    print(f"executed {len(done)} notebook(s); results in {out}")
     for path in done:
         print(f"  {path}")
+    print(f"report index (open in a browser): {out / 'index.html'}")
     return 0
 
 

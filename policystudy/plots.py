@@ -41,8 +41,10 @@ from policystudy.schema import INTERVAL_DOCS, INTERVAL_NONE, INTERVAL_UNITS
 
 __all__ = [
     "FONT_FAMILY",
+    "COLUMN_LABELS",
     "FONT_PATH",
     "INTERVAL_STYLES",
+    "figure_title",
     "k_selection",
     "keyness_bars",
     "prevalence_intervals",
@@ -217,12 +219,26 @@ def _settle_layout(fig: Figure, max_draws: int = 6) -> None:
         ax.set_in_layout(in_layout)
 
 
+def figure_title(fig: Figure) -> str | None:
+    """The figure's title: its suptitle, else the title of its only titled Axes.
+
+    :func:`save_figure` stores it in the file's metadata (PNG ``Title`` text,
+    PDF ``/Title``, SVG ``<title>``).
+    """
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        return " ".join(suptitle.get_text().split())
+    titles = [ax.get_title().strip() for ax in fig.axes if ax.get_title().strip()]
+    return " ".join(titles[0].split()) if len(titles) == 1 else None
+
+
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> Path:
     """Write a figure to PNG, PDF or SVG, reproducibly and atomically.
 
     The format follows the file suffix.  Timestamps (PDF ``CreationDate``,
     SVG ``Date``), the PNG ``Software`` entry and SVG's random element ids are
     left out or fixed, so saving the same figure again gives identical bytes.
+    The figure's title (:func:`figure_title`) is stored as the file's ``Title``.
     The figure is written to a temporary file in the target directory and
     moved into place only when complete: a failed save leaves an earlier file
     at ``path`` untouched.
@@ -251,9 +267,15 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
         )
     engine = fig.get_layout_engine()
 
+    metadata = dict(_SAVE_METADATA[fmt])
+    title = figure_title(fig)
+    if title:
+        # Lets a listing (the report index) say what the file shows without opening it.
+        metadata["Title"] = title
+
     def write(handle: IO[bytes]) -> None:
         with mpl.rc_context({"svg.hashsalt": _SVG_HASHSALT}):
-            fig.savefig(handle, format=fmt, dpi=dpi, metadata=_SAVE_METADATA[fmt])
+            fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata)
 
     try:
         _settle_layout(fig)
@@ -360,8 +382,43 @@ def _colorbar(fig: Figure, mappable, ax: plt.Axes, cax: plt.Axes | None, label: 
     cbar.set_ticks(ticks[(ticks >= norm.vmin - eps) & (ticks <= norm.vmax + eps)])
 
 
-def _text_color(value: float, norm: mpl.colors.Normalize) -> str:
-    return "white" if np.isfinite(value) and norm(value) > 0.6 else "black"
+def _text_color(value: float, norm: mpl.colors.Normalize, cmap: mpl.colors.Colormap) -> str:
+    """Black or white, whichever contrasts more with the cell colour ``cmap(norm(value))``.
+
+    The choice follows the rendered colour's relative luminance (WCAG 2), not the
+    value's position in the map: in a diverging map both ends are dark and the
+    middle is pale, so a rule on the value alone puts white on white near zero.
+    """
+    if not np.isfinite(value):
+        return "black"  # masked cells show the (white) background
+    r, g, b = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in mpl.colors.to_rgb(cmap(norm(value)))
+    )
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # Contrast ratios (L1 + 0.05) / (L2 + 0.05) against white (L = 1) and black (L = 0).
+    return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "black"
+
+
+#: Readable names for the table columns that figures show on axes, colour bars and
+#: titles; other column names are shown as they are.
+COLUMN_LABELS: dict[str, str] = {
+    "share": "share of units' topic weight",
+    "diff_from_rest": "share minus the other groups' share",
+    "share_rest": "the other groups' share",
+    "g2": "signed G² (log-likelihood)",
+    "log_ratio": "log ratio (base 2)",
+    "doc_id": "document",
+    "doc_type": "document type",
+    "city": "city",
+    "province": "province",
+    "district": "district",
+    "year": "year",
+}
+
+
+def _label(column: str) -> str:
+    return COLUMN_LABELS.get(column, column.replace("_", " "))
 
 
 # --------------------------------------------------------------------------- plots
@@ -424,10 +481,10 @@ def topic_heatmap(
     finite = grid[np.isfinite(grid)]
     if finite.size and finite.min() < 0:
         bound = float(np.abs(finite).max()) or 1.0
-        cmap, norm = "RdBu_r", mpl.colors.Normalize(-bound, bound)
+        cmap, norm = plt.get_cmap("RdBu_r"), mpl.colors.Normalize(-bound, bound)
     else:
         top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-        cmap, norm = "Blues", mpl.colors.Normalize(0.0, top)
+        cmap, norm = plt.get_cmap("Blues"), mpl.colors.Normalize(0.0, top)
 
     row_labels = [names[t] for t in topics]
     width = 1.8 + _text_inches(row_labels) + 0.9 * len(groups)
@@ -441,7 +498,7 @@ def topic_heatmap(
             text = f"{v:.2f}" if np.isfinite(v) else "–"
             ax.text(
                 j + 0.5, i + 0.5, text, ha="center", va="center",
-                fontsize=8, color=_text_color(v, norm),
+                fontsize=8, color=_text_color(v, norm, cmap),
             )  # fmt: skip
     col_labels = [str(g) for g in groups]
     ax.set_xticks(np.arange(len(groups)) + 0.5, col_labels)
@@ -454,12 +511,13 @@ def topic_heatmap(
     ax.set_yticks(np.arange(len(topics)) + 0.5, row_labels)
     ax.set_xlim(0, len(groups))
     ax.set_ylim(len(topics), 0)
-    ax.set_xlabel(by)
+    ax.set_xlabel(_label(by))
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    _colorbar(fig, mesh, ax, cax, value)
-    ax.set_title(f"Topic {value} by {by}")
+    _colorbar(fig, mesh, ax, cax, _label(value))
+    title = f"Topic prevalence by {_label(by)}"
+    ax.set_title(title if value == "share" else f"{title}\n({_label(value)})")
     return fig
 
 
@@ -547,7 +605,11 @@ def prevalence_intervals(
     group_handles = [Patch(color=colors(i % 10), label=str(g)) for i, g in enumerate(groups)]
     # Legends outside the data: right of the axes (groups) and under the figure (kinds).
     group_legend = ax.legend(
-        handles=group_handles, title=by, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8
+        handles=group_handles,
+        title=_label(by),
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
     )
     coverage = f"{level:.0%} " if level is not None else ""
     kind_handles = [
@@ -568,7 +630,7 @@ def prevalence_intervals(
     else:
         ax.add_artist(group_legend)  # the next ax.legend call replaces ax.legend_
         ax.legend(loc="lower left", bbox_to_anchor=(1.01, 0.0), **kind_legend)
-    ax.set_title(f"Topic prevalence by {by}")
+    ax.set_title(f"Topic prevalence by {_label(by)}")
     return fig
 
 
@@ -633,6 +695,7 @@ def top_terms(
     for ax in axes.flat[len(topics) :]:
         ax.set_visible(False)
     fig.supxlabel("weight", fontsize=9)
+    fig.suptitle("Top terms of each topic", fontsize=10)
     return fig
 
 
@@ -707,14 +770,14 @@ def keyness_bars(
     ax.set_yticks(y, shown["term"].tolist())
     ax.set_ylim(len(shown) - 0.5, -0.5)
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel(f"{measure} (> 0: more frequent in {group}; < 0: in the rest)")
+    ax.set_xlabel(f"{_label(measure)} (> 0: more frequent in {group}; < 0: in the rest)")
     _steady_ticks(ax.xaxis)
     handles = [
         Patch(color="#c0392b", label=f"over-represented in {group}"),
         Patch(color="#2c6fbb", label="under-represented"),
     ]
     if faint.any():
-        handles.append(Patch(color="0.6", alpha=0.35, label=f"p_adj > {alpha:g}"))
+        handles.append(Patch(color="0.6", alpha=0.35, label=f"adjusted p > {alpha:g}"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8)
     ax.set_title(f"Keyness: {group} vs rest")
     return fig
@@ -769,12 +832,13 @@ def similarity_matrix(
         annotate = size <= 20
     labels = [_shorten(str(v), max_label_chars) for v in similarity.index]
     norm = mpl.colors.Normalize(0.0, 1.0)
+    cmap = plt.get_cmap("viridis")
 
     cell = min(0.8, max(0.2, 6.0 / size))
     side = 1.0 + cell * size + _text_inches(labels)
     fig, ax, cax = _new_axes_with_colorbar(ax, (side + 1.0, side + 0.3))
     mesh = ax.pcolormesh(
-        np.ma.masked_invalid(grid), cmap="viridis", norm=norm, edgecolors="white", linewidth=0.5
+        np.ma.masked_invalid(grid), cmap=cmap, norm=norm, edgecolors="white", linewidth=0.5
     )
     if annotate:
         for i in range(size):
@@ -783,7 +847,7 @@ def similarity_matrix(
                 ax.text(
                     j + 0.5, i + 0.5, f"{v:.2f}" if np.isfinite(v) else "–",
                     ha="center", va="center", fontsize=8,
-                    color="black" if np.isfinite(v) and v > 0.6 else "white",
+                    color=_text_color(v, norm, cmap),
                 )  # fmt: skip
     ticks = np.arange(size) + 0.5
     ax.set_xticks(ticks, labels, rotation=90)

@@ -50,15 +50,17 @@ def run_study(
     lexicon: Sequence[str | os.PathLike[str]] = (),
     by: str | None = None,
 ) -> list[Path]:
-    """Execute the notebooks into ``out``.
+    """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
     Parameters
     ----------
     source : path, optional
         Corpus for every notebook's ``source`` parameter (default: the bundled corpus).
     out : path
-        Output folder: ``<out>/<name>.ipynb`` (executed), ``<out>/<name>.html`` and
-        ``<out>/<name>/`` (the notebook's tables and figures).
+        Output folder: ``<out>/<name>.ipynb`` (executed), ``<out>/<name>.html`` (a
+        self-contained report, see :mod:`policystudy.report`), ``<out>/<name>/``
+        (the notebook's tables and figures) and ``<out>/index.html`` (every report,
+        table and figure in the folder, one line each).
     parameters : dict, optional
         Further papermill parameters for every notebook (e.g. ``{"k": 8}``).
     only : sequence of str
@@ -83,28 +85,43 @@ def run_study(
     Returns
     -------
     list of Path
-        The executed notebooks. A notebook that fails stops the run with a
-        :class:`StudyError` naming the notebook, the cell and the error it raised
-        (for a source that cannot be read, the loader's message, which names the
-        file and the problem). The results replace earlier ones in ``out`` as one
-        set, only when every notebook has succeeded; files the run does not write
-        are never touched.
+        The executed notebooks. The same inputs give byte-identical notebooks and
+        HTML: the notebooks see ``output_dir`` as a path relative to the executed
+        notebook (``"01-corpus"``), and papermill's timestamps, durations and
+        paths are removed from their metadata.
+
+    Raises
+    ------
+    StudyError
+        A notebook failed, or a package the study needs is missing. The message
+        names the notebook, the cell as the reader sees it (its position among
+        the notebook's cells and its first line) and the error it raised (for a
+        source that cannot be read, the loader's message, which names the file
+        and the problem). The notebook, executed up to the error, is written to
+        ``<out>/_failed/<name>.ipynb``, outside the set of results, and removed
+        by the next run in which it succeeds. The results replace earlier ones in
+        ``out`` as one set, only when every notebook has succeeded; files the run
+        does not write are never touched.
     """
+    _require_study_packages()
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from policystudy._io import OutputSet
+    from policystudy._io import OutputSet, atomic_write
+    from policystudy.report import FAILED_DIR, write_index
 
     out = Path(out).resolve()
+    selected = [
+        path for path in notebooks() if not only or any(path.name.startswith(p) for p in only)
+    ]
     # Every result of this run is staged and replaces earlier ones only when every
     # notebook has succeeded: a failed run leaves the previous reports intact.
     outputs = OutputSet(out, name="study")
     done = []
     try:
-        for path in notebooks():
-            if only and not any(path.name.startswith(p) for p in only):
-                continue
+        for path in selected:
             stem = path.stem
+            outputs.path(stem)  # the notebook's folder is one entry of the set
             params = {
                 "text_column": text_column,
                 "id_column": id_column,
@@ -112,32 +129,170 @@ def run_study(
                 **(parameters or {}),
                 **({} if by is None else {"by": by}),
                 "source": None if source is None else str(Path(source).resolve()),
-                "output_dir": str(outputs.path(stem)),
+                # Relative to the kernel's working folder, the staging folder, which
+                # is the executed notebook's folder: the notebook never shows (or
+                # depends on) a temporary path, and reopened from <out>/ it still
+                # writes beside itself.
+                "output_dir": stem,
             }
-            executed = outputs.path(path.name)
+            staged = outputs.path(path.name)
             try:
                 papermill.execute_notebook(
                     str(path),
-                    str(executed),
+                    str(staged),
                     parameters=params,
                     kernel_name=kernel_name,
-                    cwd=str(path.parent),
+                    cwd=str(outputs.staging),
                     progress_bar=False,
                     log_output=False,
                     **_kernel_options(),
                 )
             except PapermillExecutionError as err:
+                failed = out / FAILED_DIR / path.name
+                executed = _stable_notebook(staged)
+                atomic_write(failed, _notebook_bytes(executed))
                 raise StudyError(
-                    f"{path.name} failed in cell {err.exec_count}: {err.ename}: {err.evalue}"
+                    f"{path.name} failed in {_failing_cell(path, executed)}: "
+                    f"{err.ename}: {err.evalue} (the notebook as executed up to the error: "
+                    f"{failed})"
                 ) from None
+            executed = _stable_notebook(staged)
+            atomic_write(staged, _notebook_bytes(executed))
             if html:
-                _to_html(executed, outputs.path(f"{stem}.html"))
+                from policystudy.report import notebook_html
+
+                atomic_write(outputs.path(f"{stem}.html"), notebook_html(executed, stem))
             done.append(out / path.name)
     except BaseException:
         outputs.discard()
+        if (out / FAILED_DIR).is_dir():
+            write_index(out, notebooks())  # so that the index lists the failed notebook
         raise
     outputs.commit()
+    for path in selected:
+        (out / FAILED_DIR / path.name).unlink(missing_ok=True)
+    if (out / FAILED_DIR).is_dir() and not any((out / FAILED_DIR).iterdir()):
+        (out / FAILED_DIR).rmdir()
+    write_index(out, notebooks())
     return done
+
+
+#: Import name -> distribution of every package ``run_study`` needs beyond the
+#: library's own (all of them base dependencies of policystudy).
+STUDY_PACKAGES = {
+    "papermill": "papermill",
+    "nbformat": "nbformat",
+    "nbconvert": "nbconvert",
+    "ipykernel": "ipykernel",
+    "fontTools": "fonttools",
+}
+
+
+def _require_study_packages() -> None:
+    """Raise one readable :class:`StudyError` if a package of the study is missing."""
+    import importlib
+    import sys
+
+    missing = []
+    for module, distribution in STUDY_PACKAGES.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(distribution)
+    if missing:
+        raise StudyError(
+            f"running the notebooks needs {', '.join(missing)}, not installed for "
+            f"{sys.executable}; install with: {sys.executable} -m pip install "
+            f"{' '.join(missing)} (or reinstall policystudy, which depends on them)"
+        )
+
+
+def _stable_notebook(path: Path):
+    """Read an executed notebook and drop what differs between identical runs.
+
+    papermill records start and end times, durations, its input and output paths
+    (the staging folder) and per-cell timing; nbclient records message times; and
+    the parameters cell papermill injects gets a random cell id. Printed text
+    arrives in as many stream outputs as the kernel happened to flush; it is
+    joined into one output per run of the same stream, as Jupyter shows it.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    run = nb.metadata.get("papermill", {})
+    nb.metadata["papermill"] = {
+        key: run[key] for key in ("default_parameters", "parameters", "version") if key in run
+    }
+    errors = 0
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+        if cell.cell_type == "code":
+            cell.outputs = _joined_streams(cell.outputs)
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
+            cell["id"] = "injected-parameters"
+        elif "papermill-error-cell-tag" in tags:
+            errors += 1
+            cell["id"] = f"papermill-error-{errors}"
+    return nb
+
+
+def _joined_streams(outputs: list) -> list:
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = previous["text"] + output["text"]
+        else:
+            joined.append(output)
+    return joined
+
+
+def _notebook_bytes(nb) -> bytes:
+    import nbformat
+
+    return (nbformat.writes(nb) + "\n").encode("utf-8")
+
+
+def _failing_cell(source: Path, executed) -> str:
+    """The failing cell as the reader sees it: ``cell 7 of 47 (`docs = ...`)``.
+
+    papermill's execution count is not that cell: it counts the parameters cell
+    it injects and skips Markdown. The cell is found by its error output and
+    placed by its id among the cells of the notebook the reader opens.
+    """
+    import nbformat
+
+    cell = next(
+        (
+            c
+            for c in executed.cells
+            if any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        ),
+        None,
+    )
+    if cell is None:
+        return "a cell"
+    if "injected-parameters" in cell.metadata.get("tags", []):
+        return "the parameters cell that papermill injected"
+    original = nbformat.read(source, as_version=4).cells
+    ids = [c.get("id") for c in original]
+    if cell.get("id") in ids:
+        position = ids.index(cell.get("id")) + 1
+    else:  # a notebook without cell ids: count the cells papermill did not add
+        added = {"injected-parameters", "papermill-error-cell-tag"}
+        own = [c for c in executed.cells if not added & set(c.metadata.get("tags", []))]
+        position = next(i for i, c in enumerate(own, 1) if c is cell)
+    first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+    if len(first) > 70:
+        first = first[:69] + "…"
+    return f"cell {position} of {len(original)} (`{first}`)"
 
 
 def _kernel_options() -> dict:
@@ -151,16 +306,6 @@ def _kernel_options() -> dict:
     from traitlets.config import Config
 
     return {"config": Config({"KernelManager": {"transport": "ipc"}})}
-
-
-def _to_html(notebook: Path, target: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    from policystudy._io import atomic_write
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
-    atomic_write(target, body)
 
 
 def save_table(table, output_dir: str | os.PathLike[str] | None, name: str) -> Path | None:

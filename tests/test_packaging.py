@@ -244,3 +244,69 @@ def test_dask_tests_run_with_the_test_extra() -> None:
     # Without Dask in the test extra, `pip install .[test]` skips every Dask test silently.
     names = {canonicalize_name(Requirement(r).name) for r in EXTRAS["test"]}
     assert {"dask", "distributed"} <= names
+
+
+# ----------------------------------------------------------- the study from the wheel
+
+
+@pytest.mark.slow
+def test_wheel_requires_everything_the_study_imports(wheel, unpacked):
+    # A plain `pip install` of the wheel (no extras) must be able to run the study.
+    from policystudy.study import STUDY_PACKAGES
+
+    (dist_info,) = unpacked.glob("policystudy-0.1.0.dist-info")
+    meta = email.parser.Parser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
+    base = {
+        canonicalize_name(Requirement(r).name)
+        for r in meta.get_all("Requires-Dist")
+        if Requirement(r).marker is None
+    }
+    needed = {canonicalize_name(d) for d in STUDY_PACKAGES.values()}
+    assert needed <= base, f"the study needs {sorted(needed - base)} outside any extra"
+
+
+@pytest.mark.slow
+def test_study_runs_from_the_installed_wheel(unpacked, tmp_path):
+    # The installed layout: notebooks from policystudy/_notebooks, the font from
+    # policystudy/resources, run from a folder that is not the checkout.
+    code = (
+        "import sys, policystudy.study as s; from policystudy.cli import main; "
+        "print(s.notebook_dir()); sys.exit(main(['study', '--only', '01', '--out', 'rep']))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert Path(lines[0]) == unpacked / "policystudy" / "_notebooks"
+    assert lines[-1].endswith(str(tmp_path / "rep" / "index.html"))
+    page = (tmp_path / "rep" / "01-corpus.html").read_text(encoding="utf-8")
+    assert "@font-face" in page and "中共泉州市委" in page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("POLICYSTUDY_TEST_FRESH_VENV"),
+    reason="installs the wheel and its dependencies into a new venv (about 2 minutes, "
+    "needs the package index); set POLICYSTUDY_TEST_FRESH_VENV=1",
+)
+def test_wheel_alone_runs_the_study_in_a_fresh_venv(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bindir = venv / ("Scripts" if os.name == "nt" else "bin")
+    install = [str(bindir / "python"), "-m", "pip", "install", "-q"]
+    install += ["-c", str(REPO / "constraints.txt"), str(wheel)]
+    subprocess.run(install, check=True)
+    proc = subprocess.run(
+        [str(bindir / "policystudy"), "study", "--only", "01", "--out", str(tmp_path / "rep")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "rep" / "01-corpus.html").is_file()
+    assert (tmp_path / "rep" / "index.html").is_file()

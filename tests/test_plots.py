@@ -471,3 +471,39 @@ def test_import_policystudy_does_not_import_matplotlib():
     code = "import sys, policystudy; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _luminance(color) -> float:
+    channels = [
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+        for c in matplotlib.colors.to_rgb(color)
+    ]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+@pytest.mark.parametrize("value", ["share", "diff_from_rest"])
+def test_heatmap_cell_text_contrasts_with_the_rendered_cell(prevalence_table, value):
+    # The diverging map is pale in the middle and dark at both ends: the text colour
+    # must follow the colour drawn, not the value's place in the colour range.
+    fig = plots.topic_heatmap(prevalence_table, value=value)
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    colors = mesh.cmap(mesh.norm(np.ravel(mesh.get_array())))  # row-major, like the texts
+    for text, cell in zip(ax.texts, colors, strict=True):
+        lum_cell, lum_text = _luminance(cell), _luminance(text.get_color())
+        ratio = (max(lum_cell, lum_text) + 0.05) / (min(lum_cell, lum_text) + 0.05)
+        assert ratio >= 4.5, (text.get_text(), text.get_color(), cell)
+    plt.close(fig)
+
+
+def test_figures_name_columns_in_words(prevalence_table, keyness_table):
+    fig = plots.topic_heatmap(prevalence_table, value="diff_from_rest")
+    ax, cax = fig.axes[0], fig.axes[1]
+    shown = [ax.get_title(), ax.get_xlabel(), cax.get_ylabel()]
+    fig = plots.keyness_bars(keyness_table, group="quanzhou")
+    shown += [fig.axes[0].get_xlabel(), fig.axes[0].get_title()]
+    for raw in ("diff_from_rest", "g2", "log_ratio", "p_adj"):
+        assert not any(raw in text for text in shown), (raw, shown)
+    assert "share minus the other groups' share" in cax.get_ylabel()
+    assert plots.figure_title(plots.topic_heatmap(prevalence_table)) == "Topic prevalence by city"
+    plt.close("all")
