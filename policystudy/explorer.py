@@ -72,7 +72,17 @@ EXPLORER_DIV_ID = "policystudy-explorer"
 # CSS family name of the embedded subset: distinct from any installed
 # "Noto Sans SC", so the page always uses the subset it carries.
 _CSS_FAMILY = "policystudy Noto Sans SC"
-_FONT_STACK = f"'{_CSS_FAMILY}', 'Noto Sans SC', sans-serif"
+
+
+def _family(div_id: str) -> str:
+    """CSS family of one explorer's font subset: two explorers in a page keep their own."""
+    return _CSS_FAMILY if div_id == EXPLORER_DIV_ID else f"{_CSS_FAMILY} {div_id}"
+
+
+def _font_stack(family: str) -> str:
+    return f"'{family}', 'Noto Sans SC', sans-serif"
+
+
 # Coordinates and shares are written with this many significant digits: enough
 # for any display, and last-bit differences between BLAS builds do not show.
 _DIGITS = 6
@@ -489,7 +499,7 @@ def _font_subset(chars: str, path: str) -> bytes:
     return buffer.getvalue()
 
 
-def _font_face(chars: Iterable[str], font: str | os.PathLike[str] | None) -> str:
+def _font_face(chars: Iterable[str], font: str | os.PathLike[str] | None, family: str) -> str:
     from policystudy.plots import FONT_PATH
 
     path = str(FONT_PATH if font is None else Path(font))
@@ -498,7 +508,7 @@ def _font_face(chars: Iterable[str], font: str | os.PathLike[str] | None) -> str
     used = {c for c in used if c.isprintable()}
     data = base64.b64encode(_font_subset("".join(sorted(used)), path)).decode("ascii")
     return (
-        f"@font-face{{font-family:'{_CSS_FAMILY}';font-style:normal;font-weight:400;"
+        f"@font-face{{font-family:'{family}';font-style:normal;font-weight:400;"
         f'src:url(data:font/woff;base64,{data}) format("woff");}}'
     )
 
@@ -824,12 +834,12 @@ _SCRIPT = """
 """
 
 _CSS = """
-.policystudy-explorer{font-family:%(stack)s;color:#222;max-width:1400px;}
-.policystudy-explorer h2{font-size:20px;font-weight:400;margin:8px 0;}
-.policystudy-explorer h3{font-size:16px;font-weight:400;margin:12px 0 4px;}
-.policystudy-explorer p.note{font-size:13px;color:#555;margin:4px 0 8px;}
-.policystudy-explorer ol{font-size:14px;line-height:1.6;padding-left:24px;}
-.policystudy-explorer li .meta{display:block;color:#777;font-size:12px;}
+%(scope)s{font-family:%(stack)s;color:#222;max-width:1400px;}
+%(scope)s h2{font-size:20px;font-weight:400;margin:8px 0;}
+%(scope)s h3{font-size:16px;font-weight:400;margin:12px 0 4px;}
+%(scope)s p.note{font-size:13px;color:#555;margin:4px 0 8px;}
+%(scope)s ol{font-size:14px;line-height:1.6;padding-left:24px;}
+%(scope)s li .meta{display:block;color:#777;font-size:12px;}
 """
 
 
@@ -874,6 +884,7 @@ def explorer_html(
     max_chars: int = 160,
     title: str = "Topic explorer",
     full_html: bool = True,
+    include_plotlyjs: bool = True,
     div_id: str = EXPLORER_DIV_ID,
     font: str | os.PathLike[str] | None = None,
     n_boot: int = 1000,
@@ -914,6 +925,9 @@ def explorer_html(
     full_html : bool, default True
         A complete HTML document; False gives a ``<div>`` fragment (with its
         own ``<style>``) to embed in a report or a notebook output.
+    include_plotlyjs : bool, default True
+        Inline plotly.js (about 4.7 MB). False for a second explorer in a
+        page that already carries it (with a distinct ``div_id``).
     div_id : str, default :data:`EXPLORER_DIV_ID`
         Id of the figure's element; other ids are derived from it. Use
         distinct ids for two explorers in one page.
@@ -946,7 +960,7 @@ def explorer_html(
     )  # fmt: skip
     topic = 0
     lam_index = data["lambdas"].index(round(lam, 6))
-    fig = _figure(data, topic=topic, lam_index=lam_index, font_family=_FONT_STACK)
+    fig = _figure(data, topic=topic, lam_index=lam_index, font_family=_font_stack(_family(div_id)))
     figure = _sorted_json(fig.to_plotly_json())
     script = _SCRIPT % {
         "div": div_id, "topic": topic, "lam": lam_index,
@@ -958,7 +972,7 @@ def explorer_html(
     pio_json.config.default_engine = "json"
     try:
         figure_html = pio.to_html(
-            figure, include_plotlyjs=True, full_html=False, div_id=div_id,
+            figure, include_plotlyjs=bool(include_plotlyjs), full_html=False, div_id=div_id,
             validate=False, post_script=script, default_width="100%",
             config={"displaylogo": False, "responsive": True},
         )  # fmt: skip
@@ -969,7 +983,9 @@ def explorer_html(
     # (plotly writes them \u-escaped) and the page's own text, less plotly.js.
     library = get_plotlyjs()
     shown = [*_strings(figure), *_strings(data), body.replace(library, "")]
-    style = f"<style>{_font_face(shown, font)}{_CSS % {'stack': _FONT_STACK}}</style>"
+    family = _family(div_id)
+    css = _CSS % {"stack": _font_stack(family), "scope": f"#{div_id}-page"}
+    style = f"<style>{_font_face(shown, font, family)}{css}</style>"
     if not full_html:
         return f"{style}{body}"
     return (

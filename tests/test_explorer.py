@@ -344,3 +344,18 @@ def test_topic_map_figure_embeds_font_and_draws_paths(
     again = topic_map_figure(model, features)
     assert save_figure(again, tmp_path / "again.png").read_bytes() == png
     plt.close(again)
+
+
+def test_two_explorers_in_one_page(model: TopicModel, features: Features) -> None:
+    first = explorer.explorer_html(model, features, n_terms=5, examples=1, full_html=False)
+    second = explorer.explorer_html(
+        model, features, n_terms=5, examples=1, full_html=False, div_id="second",
+        include_plotlyjs=False,
+    )  # fmt: skip
+    from plotly.offline import get_plotlyjs
+
+    assert get_plotlyjs() in first and get_plotlyjs() not in second
+    assert 'id="second"' in second and 'id="second-data"' in second
+    # Each keeps its own font subset and styles.
+    assert f"font-family:'{explorer._CSS_FAMILY} second'" in second
+    assert "#second-page{" in second and f"#{explorer.EXPLORER_DIV_ID}-page{{" in first
