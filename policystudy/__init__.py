@@ -75,6 +75,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "plot_wordcloud": ("wordcloud_figure", "topic_wordclouds", "group_wordclouds"),
     "exports": ("write_workbook", "write_workbook_from_folder", "column_dictionary"),
     "scale": ("tokenize_dask", "count_terms_dask", "fit_topics_minibatch", "topic_agreement"),
+    "report_extras": (),
     "study": ("save_table", "save_figures", "run_study", "StudyError"),
     "report": ("styled_table",),
     "published": ("PUBLISHED", "PublishedRun"),

@@ -372,6 +372,12 @@ _DESCRIPTIONS = {
     "contrast": "difference in topic prevalence between two groups, with an interval",
     "theme": "theme terms: counts and rates per document",
     "my_terms": "candidate lexicon file (one term per line), to edit and reuse",
+    "tables": "every table of this notebook as one Excel workbook, with a README sheet "
+    "describing every column",
+    "explorer": "interactive topic explorer (offline): inter-topic distance map, terms by "
+    "relevance (λ), prevalence per group and example units",
+    "wordclouds_topics": "word clouds of the topics' top terms",
+    "wordclouds_groups": "word clouds of each group's terms (TF-IDF)",
     "r_export/README": "how to read the R export with quanteda or stm",
     "r_export/dtm": "unit × term counts (Matrix Market) for R",
     "r_export/terms": "the vocabulary, one term per line in column order",

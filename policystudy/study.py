@@ -49,6 +49,7 @@ def run_study(
     id_column: str = "doc_id",
     lexicon: Sequence[str | os.PathLike[str]] = (),
     by: str | None = None,
+    extras: bool = True,
 ) -> list[Path]:
     """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
@@ -81,6 +82,10 @@ def run_study(
         Grouping column, passed to every notebook as the parameter ``by`` only
         when given (a notebook without a ``by`` parameter keeps its own
         grouping; papermill notes the unknown parameter).
+
+    extras : bool
+        Also write the topic explorer, word clouds and one Excel workbook per
+        notebook folder (:func:`policystudy.report_extras.write_report_extras`).
 
     Returns
     -------
@@ -163,6 +168,19 @@ def run_study(
 
                 atomic_write(outputs.path(f"{stem}.html"), notebook_html(executed, stem))
             done.append(out / path.name)
+        if extras:
+            from policystudy.report_extras import write_report_extras
+
+            write_report_extras(
+                [outputs.staging / p.stem for p in selected],
+                source=source,
+                text_column=text_column,
+                id_column=id_column,
+                lexicon=lexicon,
+                k=(parameters or {}).get("k"),
+                by=by,
+                random_state=(parameters or {}).get("random_state", 0),
+            )
     except BaseException:
         outputs.discard()
         if (out / FAILED_DIR).is_dir():
