@@ -12,6 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policystudy.pipeline import PipelineParams
 
 __all__ = ["StudyError", "notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
 
@@ -49,6 +53,7 @@ def run_study(
     id_column: str = "doc_id",
     lexicon: Sequence[str | os.PathLike[str]] = (),
     by: str | None = None,
+    params: PipelineParams | None = None,
 ) -> list[Path]:
     """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
@@ -81,6 +86,10 @@ def run_study(
         Grouping column, passed to every notebook as the parameter ``by`` only
         when given (a notebook without a ``by`` parameter keeps its own
         grouping; papermill notes the unknown parameter).
+    params : PipelineParams, optional
+        The pipeline parameters of the run (:func:`policystudy.prepare`); when
+        given, its ``text_column``, ``id_column`` and ``lexicon`` are the
+        notebooks' and the three arguments above are ignored.
 
     Returns
     -------
@@ -104,6 +113,8 @@ def run_study(
         does not write are never touched.
     """
     _require_study_packages()
+    if params is not None:
+        text_column, id_column, lexicon = params.text_column, params.id_column, params.lexicon
     import papermill
     from papermill.exceptions import PapermillExecutionError
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import types
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +43,8 @@ def _shares(model: TopicModel) -> tuple[pd.DataFrame, list[str]]:
     return ut[ut[cols].sum(axis=1) > 0], cols
 
 
-def _with_unit_topics(model: TopicModel, unit_topics: pd.DataFrame) -> types.SimpleNamespace:
-    return types.SimpleNamespace(unit_topics_=unit_topics, labels_=model.labels_)
+def _with_unit_topics(model: TopicModel, unit_topics: pd.DataFrame) -> TopicModel:
+    return dataclasses.replace(model, unit_topics_=unit_topics)
 
 
 # --------------------------------------------------------------------------- prevalence
@@ -378,13 +378,11 @@ def test_keyness_target_and_errors(features: Features, key: pd.DataFrame) -> Non
         compare.keyness(features, by="no_such_column")
     with pytest.raises(ValueError, match="correction"):
         compare.keyness(features, correction="bonferroni")
-    one_group = types.SimpleNamespace(
-        units=features.units.assign(everything="all"),
-        counts=features.counts,
-        vocabulary=features.vocabulary,
-    )
+    one_group = dataclasses.replace(features, units=features.units.assign(everything="all"))
     with pytest.raises(ValueError, match="two groups"):
         compare.keyness(one_group, by="everything")
+    with pytest.raises(TypeError, match="Features"):
+        compare.keyness(features.counts)
 
 
 def test_distinctive_tfidf(features: Features) -> None:
@@ -489,15 +487,8 @@ def test_export_for_r_is_byte_identical(features: Features, tmp_path: Path) -> N
     assert b"\r\n" not in before["docvars"]
 
 
-def test_export_for_r_never_writes_into_data() -> None:
+def test_export_for_r_never_writes_into_data(features: Features) -> None:
     target = REPO / "data" / "r-export"
     with pytest.raises(ValueError, match="corpus directory"):
-        compare.export_for_r(
-            types.SimpleNamespace(
-                units=pd.DataFrame({"unit_id": ["a/0000"]}),
-                counts=np.ones((1, 1), dtype=np.int64),
-                vocabulary=np.array(["词"]),
-            ),
-            target,
-        )
+        compare.export_for_r(features, target)
     assert not target.exists()
