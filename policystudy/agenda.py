@@ -25,6 +25,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.preprocessing import normalize
+
+from policystudy._validation import MissingColumnError
 
 __all__ = [
     "DEFAULT_DICTIONARY",
@@ -324,7 +327,7 @@ def lookup(
     skipped: list[str] = []
     if isinstance(data, pd.DataFrame):
         if column not in data.columns:
-            raise ValueError(
+            raise MissingColumnError(
                 f"lookup: no column {column!r}; pass the table returned by tokenize() "
                 "or a Features object"
             )
@@ -364,14 +367,6 @@ def lookup(
 # --------------------------------------------------------------------------- shares
 
 
-@dataclass(frozen=True)
-class _SharesModel:
-    """What :func:`policystudy.compare.prevalence` reads from a model."""
-
-    unit_topics_: pd.DataFrame
-    labels_: pd.Series
-
-
 def agenda_shares(
     result: pd.DataFrame,
     by: str = "city",
@@ -409,7 +404,7 @@ def agenda_shares(
         ``n_units``, ``n_units_empty`` (units without any match, left out),
         ``interval``, ``level``; plus ``measure``.
     """
-    from policystudy.compare import prevalence
+    from policystudy.compare._prevalence import _shares_by_group
 
     names = result.attrs.get("categories")
     if not names:
@@ -419,9 +414,9 @@ def agenda_shares(
     counts = result[[f"n_{c}" for c in names]].to_numpy(dtype=np.float64)
     total = counts.sum(axis=1)
     if measure == "share":
-        shares = np.divide(
-            counts, total[:, None], out=np.zeros_like(counts), where=total[:, None] > 0
-        )
+        # Match counts are integers: a unit with matches has a total >= 1, so
+        # normalize's zero-norm rule only ever applies to units without any.
+        shares = normalize(counts, norm="l1")
     else:
         shares = np.zeros_like(counts)
         matched = total > 0
@@ -432,11 +427,14 @@ def agenda_shares(
     share_cols = pd.DataFrame(
         shares, columns=[f"topic_{i}" for i in range(len(names))], index=table.index
     )
-    model = _SharesModel(
-        unit_topics_=pd.concat([table, share_cols], axis=1),
-        labels_=pd.Series(names, index=pd.RangeIndex(len(names), name="topic")),
+    out = _shares_by_group(
+        pd.concat([table, share_cols], axis=1),
+        pd.Series(names, index=pd.RangeIndex(len(names), name="topic")),
+        by,
+        n_boot=n_boot,
+        level=level,
+        random_state=random_state,
     )
-    out = prevalence(model, by=by, n_boot=n_boot, level=level, random_state=random_state)
     out = out.drop(columns=["topic"]).rename(columns={"label": "category"})
     out["measure"] = measure
     out.attrs = {**out.attrs, "measure": measure}

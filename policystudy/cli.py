@@ -73,25 +73,46 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace):
+def _params(args: argparse.Namespace):
+    """The pipeline parameters the command line asks for (one object for every command)."""
+    from policystudy.pipeline import PipelineParams
+
+    fields = {}
+    if getattr(args, "min_df", None) is not None:
+        # "--min-df 2" is a number of units, "--min-df 0.01" a proportion.
+        fields["min_df"] = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
+    if getattr(args, "max_df", None) is not None:
+        fields["max_df"] = int(args.max_df) if args.max_df > 1 else args.max_df
+    return PipelineParams(
+        text_column=args.text_column,
+        id_column=args.id_column,
+        encoding=getattr(args, "encoding", None),
+        errors="skip" if getattr(args, "skip_bad", False) else "raise",
+        lexicon=tuple(_lexicon_files(args)),
+        **fields,
+    )
+
+
+def _prepare(args: argparse.Namespace):
+    """:func:`policystudy.prepare` of the command's source and parameters, documents loaded."""
     import warnings
 
-    from policystudy.load import load_corpus
+    from policystudy.pipeline import prepare
 
+    params = _params(args)
     # The loader's warnings (renamed columns, files not read, skipped documents)
     # are notes of this command, reported like its other choices.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        docs = load_corpus(
+        prepared = prepare(
             args.source,
-            text_column=args.text_column,
-            id_column=args.id_column,
-            encoding=getattr(args, "encoding", None),
-            errors="skip" if getattr(args, "skip_bad", False) else "raise",
+            params=params,
+            n_jobs=getattr(args, "n_jobs", 1),
+            cache=not getattr(args, "no_cache", False),
         )
     for warning in caught:
         _note(args, f"warning: {warning.message}")
-    return docs
+    return prepared
 
 
 #: Longest metadata cell of the text table of ``policystudy corpus`` (``--csv`` keeps
@@ -108,7 +129,7 @@ def _cell(value: object) -> object:
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from policystudy.units import corpus_summary
 
-    docs = _load(args)
+    docs = _prepare(args).documents
     table = corpus_summary(docs, metadata=True)
     if args.csv:
         sys.stdout.write(table.to_csv(index=False))
@@ -333,13 +354,6 @@ def _lexicon_files(args: argparse.Namespace) -> list[str]:
     return files
 
 
-def _lexicon(args: argparse.Namespace, docs) -> list:
-    """The lexicon of the run ``args`` asks for: one rule for topics, compare and study."""
-    from policystudy.tokens import lexicon_for
-
-    return lexicon_for(_lexicon_files(args), docs=docs)
-
-
 def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
     parser.add_argument("--no-cache", action="store_true", help="bypass the token and model caches")
@@ -347,19 +361,13 @@ def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
 
 
-def _features(args: argparse.Namespace, units, docs):
+def _features(args: argparse.Namespace, prepared):
+    """The prepared features; the vocabulary's warnings (bounds lowered) are notes."""
     import warnings
 
-    from policystudy.features import build_features
-    from policystudy.tokens import Tokenizer, tokenize
-
-    tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
-    tokens = tokenize(units, tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
-    min_df = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
-    max_df = int(args.max_df) if args.max_df > 1 else args.max_df
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        features = build_features(tokens, min_df=min_df, max_df=max_df)
+        features = prepared.features
     for warning in caught:
         _note(args, f"warning: {warning.message}")
     return features
@@ -397,17 +405,16 @@ def _write_tables(out: str, tables: dict, *, command: str) -> None:
 def _cmd_topics(args: argparse.Namespace) -> int:
     from policystudy.compare import prevalence
     from policystudy.topics import default_k, fit_topics
-    from policystudy.units import split_units
 
-    docs = _load(args)
-    by = _grouping(args, docs)
-    units = split_units(docs)
+    prepared = _prepare(args)
+    by = _grouping(args, prepared.documents)
+    units = prepared.units
     if args.k is not None:
         if args.k < 2:
             raise ValueError(f"--k {args.k}: a topic model needs at least 2 topics")
         # Body units bound the units kept, so this refuses before tokenizing.
         _check_k(args, args.k, int((~units["is_heading"]).sum()))
-    features = _features(args, units, docs)
+    features = _features(args, prepared)
     k = args.k
     if k is None and args.seed_words is None:
         k = default_k(features)
@@ -450,12 +457,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         keyness,
         similarity,
     )
-    from policystudy.units import split_units
 
-    docs = _load(args)
+    prepared = _prepare(args)
+    docs = prepared.documents
     by = _grouping(args, docs, groups=2)
     crossed, skipped = confound_columns(docs, by)
-    features = _features(args, split_units(docs), docs)
+    features = _features(args, prepared)
     if features.units[by].nunique() < 2:
         raise ValueError(
             f"compare needs at least 2 groups: column {by!r} has "
@@ -482,13 +489,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_agenda(args: argparse.Namespace) -> int:
     """Dictionary codes per unit and agenda shares per group (one output set)."""
     from policystudy.agenda import agenda_shares, lookup
-    from policystudy.tokens import Tokenizer, tokenize
-    from policystudy.units import split_units
 
-    docs = _load(args)
-    by = _grouping(args, docs)
-    tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
-    tokens = tokenize(split_units(docs), tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
+    prepared = _prepare(args)
+    by = _grouping(args, prepared.documents)
+    tokens = prepared.tokens
     body = tokens[~tokens["is_heading"].fillna(False).to_numpy(dtype=bool)]
     codes = lookup(body, args.dictionary)
     shares = agenda_shares(codes, by=by, random_state=args.random_state)
@@ -505,9 +509,10 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
 def _cmd_study(args: argparse.Namespace) -> int:
     from policystudy.study import run_study
 
+    params = _params(args)  # each notebook adds the lexicons by the same rule
     if args.by is not None:
         # Checked on the corpus first: a wrong column would otherwise fail in a notebook.
-        _grouping(args, _load(args))
+        _grouping(args, _prepare(args).documents)
     done = run_study(
         args.source,
         args.out,
@@ -515,9 +520,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         by=args.by,
         only=args.only,
         html=not args.no_html,
-        text_column=args.text_column,
-        id_column=args.id_column,
-        lexicon=_lexicon_files(args),  # each notebook adds them by the same rule
+        params=params,
     )
     out = Path(args.out).resolve()
     print(f"executed {len(done)} notebook(s); results in {out}")
@@ -529,17 +532,16 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 def _cmd_terms(args: argparse.Namespace) -> int:
     from policystudy.terms import discover_terms
-    from policystudy.units import split_units
 
-    docs = _load(args)
+    prepared = _prepare(args)
     table = discover_terms(
-        split_units(docs),
+        prepared.units,
         min_count=args.min_count,
         min_docs=args.min_docs,
         max_len=args.max_len,
         top=args.top,
         exclude_known=not args.include_known,
-        lexicon=_lexicon(args, docs),
+        lexicon=prepared.lexicon,
     )
     _write_tables(args.out, {"terms.csv": table}, command="terms")
     return 0

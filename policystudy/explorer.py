@@ -46,6 +46,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
 from policystudy._io import atomic_write
+from policystudy._validation import MissingColumnError
 
 __all__ = [
     "EXPLORER_DIV_ID",
@@ -950,7 +951,7 @@ def explorer_html(
     examples = _check_n(examples, "examples")
     n_terms = _check_n(n_terms, "n_terms")
     if by is not None and by not in model.unit_topics_.columns:
-        raise KeyError(
+        raise MissingColumnError(
             f"by={by!r} is not a column of model.unit_topics_; "
             f"available columns: {sorted(map(str, model.unit_topics_.columns))}"
         )

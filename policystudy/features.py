@@ -23,6 +23,7 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 
+from policystudy._validation import MissingColumnError, require_columns
 from policystudy.schema import BACK_MATTER_KINDS
 
 __all__ = [
@@ -159,59 +160,94 @@ class Features:
 
     def doc_term(
         self,
-        by: str | Sequence[str] = "doc_id",
+        by: str | Sequence[str] | pd.Series | np.ndarray = "doc_id",
         kind: Literal["counts", "tfidf"] = "counts",
         *,
         sparse: bool = False,
+        dropna: bool = False,
     ) -> pd.DataFrame | tuple[sp.csr_matrix, pd.Index]:
         """Sum the unit rows within groups of units.
 
+        The one grouping of the package: keyness, distinctive terms and
+        similarity (:mod:`policystudy.compare`) all sum unit rows with it.
+
         Parameters
         ----------
-        by : str or sequence of str, default "doc_id"
+        by : str, sequence of str, or array of keys, default "doc_id"
             Unit metadata column(s) defining the groups (e.g. ``"doc_id"``,
-            ``"city"``, ``["doc_id", "section"]``).
+            ``"city"``, ``["doc_id", "section"]``), or one key per unit (a
+            Series or array of length ``n_units``, in row order).
         kind : {"counts", "tfidf"}, default "counts"
             Matrix whose rows are summed. Summed counts are the group's term
             frequencies; summed TF-IDF rows are a sum of unit-normalised
             vectors (each unit contributes equally), not a TF-IDF of the group.
         sparse : bool, default False
             Return ``(csr_matrix, group_index)`` instead of a dense DataFrame.
+        dropna : bool, default False
+            Leave out units with a missing key instead of raising ValueError.
 
         Returns
         -------
         pandas.DataFrame or (scipy.sparse.csr_matrix, pandas.Index)
-            One row per group, sorted by group label; columns the terms.
+            One row per group, sorted by group label (one key: natural order,
+            else by the keys' text); columns the terms.
         """
         matrix = self._matrix(kind)
-        keys = [by] if isinstance(by, str) else list(by)
-        if not keys:
-            raise ValueError("by must name at least one units column")
-        missing = [k for k in keys if k not in self.units.columns]
-        if missing:
-            raise KeyError(
-                f"doc_term: units column(s) {missing} not found; available: "
-                f"{list(self.units.columns)}"
+        keys, name = self._group_keys(by)
+        missing = keys.isna().any(axis=1).to_numpy()
+        if missing.any() and not dropna:
+            column = next(c for c in keys.columns if keys[c].isna().any())
+            raise ValueError(
+                f"doc_term: units column {column!r} has missing values; fill them before "
+                "grouping (or pass dropna=True to leave those units out)"
             )
-        for key in keys:
-            if self.units[key].isna().any():
-                raise ValueError(
-                    f"doc_term: units column {key!r} has missing values; fill them before grouping"
-                )
-        grouped = self.units.groupby(keys[0] if len(keys) == 1 else keys, sort=True)
-        codes = grouped.ngroup().to_numpy()
-        n_groups = grouped.ngroups
+        rows = np.flatnonzero(~missing)
+        if keys.shape[1] == 1:
+            values = keys.iloc[rows, 0]
+            index = pd.Index(_sorted_unique(values), name=name)
+            codes = index.get_indexer(values.to_numpy())
+        else:
+            grouped = keys.iloc[rows].groupby(list(keys.columns), sort=True)
+            codes = grouped.ngroup().to_numpy()
+            # size() is indexed by the group labels in ngroup() order.
+            index = grouped.size().index
         indicator = sp.csr_matrix(
-            (np.ones(self.n_units, dtype=matrix.dtype), (codes, np.arange(self.n_units))),
-            shape=(n_groups, self.n_units),
+            (np.ones(len(rows), dtype=matrix.dtype), (codes, rows)),
+            shape=(len(index), self.n_units),
         )
         summed = (indicator @ matrix).tocsr()
-        # size() is indexed by the group labels in ngroup() order.
-        index = grouped.size().index
         if sparse:
             return summed, index
         columns = pd.Index(self.vocabulary, name="term")
         return pd.DataFrame(summed.toarray(), index=index, columns=columns)
+
+    def _group_keys(
+        self, by: str | Sequence[str] | pd.Series | np.ndarray
+    ) -> tuple[pd.DataFrame, Any]:
+        """The key column(s) of ``by`` as a table aligned with the units, and the index name."""
+        if isinstance(by, str) or (
+            isinstance(by, Sequence) and by and all(isinstance(c, str) for c in by)
+        ):
+            columns = [by] if isinstance(by, str) else list(by)
+            require_columns(self.units, columns, "doc_term: features.units")
+            name = columns[0] if len(columns) == 1 else None
+            return self.units[columns].reset_index(drop=True), name
+        if isinstance(by, Sequence) and not len(by):
+            raise ValueError("by must name at least one units column")
+        values = pd.Series(by).reset_index(drop=True) if not isinstance(by, pd.Series) else by
+        if len(values) != self.n_units:
+            raise ValueError(f"doc_term: {len(values)} keys for {self.n_units} units")
+        name = values.name
+        return values.reset_index(drop=True).to_frame(name="key"), name
+
+
+def _sorted_unique(values: pd.Series) -> list[Any]:
+    """Unique non-missing values in a stable order (natural order, else by str)."""
+    uniq = list(pd.unique(values.dropna()))
+    try:
+        return sorted(uniq)
+    except TypeError:
+        return sorted(uniq, key=str)
 
 
 def _count(
@@ -236,7 +272,7 @@ def _check_tokens(tokens: pd.DataFrame) -> None:
             f"{type(tokens).__name__}"
         )
     if "tokens" not in tokens.columns:
-        raise ValueError(
+        raise MissingColumnError(
             "build_features: column 'tokens' not found; pass the table returned "
             f"by policystudy.tokenize() (columns: {list(tokens.columns)})"
         )
@@ -393,7 +429,7 @@ def build_features(
         heading_mask = np.zeros(n_input, dtype=bool)
     else:
         if "is_heading" not in table.columns:
-            raise ValueError(
+            raise MissingColumnError(
                 "build_features: column 'is_heading' not found; it is needed to "
                 "exclude headings (pass include_headings=True to keep all units)"
             )

@@ -89,20 +89,21 @@ def _topic_extras(folder: Path, *, source, text_column, id_column, lexicon, k, b
 
     from policystudy.compare import choose_grouping
     from policystudy.explorer import write_explorer
-    from policystudy.features import build_features
-    from policystudy.load import load_corpus
+    from policystudy.pipeline import PipelineParams, prepare
     from policystudy.plot_wordcloud import group_wordclouds, topic_wordclouds
     from policystudy.study import save_figures
-    from policystudy.tokens import Tokenizer, lexicon_for, tokenize
     from policystudy.topics import default_k, fit_topics
-    from policystudy.units import split_units
 
+    params = PipelineParams(
+        text_column=text_column,
+        id_column=id_column,
+        lexicon=tuple(str(p) for p in lexicon),
+    )
     with warnings.catch_warnings():
         # The notebooks have reported what loading this corpus warns about.
         warnings.simplefilter("ignore")
-        docs = load_corpus(source, text_column=text_column, id_column=id_column)
-    tokenizer = Tokenizer(lexicon=lexicon_for([str(p) for p in lexicon], docs=docs))
-    features = build_features(tokenize(split_units(docs), tokenizer))
+        run = prepare(source, params=params)
+        docs, features = run.documents, run.features
     k = default_k(features) if k is None else k
     model = fit_topics(features, k=k, random_state=random_state)
     by = choose_grouping(docs) if by is None else by

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import re
 
+from policystudy._validation import MissingColumnError
+
 __all__ = [
     "DOC_COLUMNS",
     "BACK_MATTER_KINDS",
@@ -41,6 +43,7 @@ __all__ = [
     "INTERVAL_NONE",
     "INTERVAL_UNITS",
     "META_PREFIX",
+    "MissingColumnError",
     "MODEL_COLUMNS",
     "NO_HEADINGS",
     "PREAMBLE",

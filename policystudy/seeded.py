@@ -176,7 +176,8 @@ def fit_seeded(
         ``model_`` is the fitted NMF with ``components_`` cut to the term
         columns, so ``model_.transform`` places new TF-IDF rows.
     """
-    from policystudy.topics import _NMF_DEFAULTS, _assemble, _auto_labels, _check_features
+    from policystudy.topics._fit import _NMF_DEFAULTS
+    from policystudy.topics._model import _assemble, _auto_labels, _check_features
 
     _check_features(features)
     if "init" in kwargs:

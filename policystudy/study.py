@@ -12,6 +12,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policystudy.pipeline import PipelineParams
 
 __all__ = ["StudyError", "notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
 
@@ -50,6 +54,7 @@ def run_study(
     lexicon: Sequence[str | os.PathLike[str]] = (),
     by: str | None = None,
     extras: bool = True,
+    params: PipelineParams | None = None,
 ) -> list[Path]:
     """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
@@ -82,7 +87,10 @@ def run_study(
         Grouping column, passed to every notebook as the parameter ``by`` only
         when given (a notebook without a ``by`` parameter keeps its own
         grouping; papermill notes the unknown parameter).
-
+    params : PipelineParams, optional
+        The pipeline parameters of the run (:func:`policystudy.prepare`); when
+        given, its ``text_column``, ``id_column`` and ``lexicon`` are the
+        notebooks' and the three arguments above are ignored.
     extras : bool
         Also write the topic explorer, word clouds and one Excel workbook per
         notebook folder (:func:`policystudy.report_extras.write_report_extras`).
@@ -109,6 +117,8 @@ def run_study(
         does not write are never touched.
     """
     _require_study_packages()
+    if params is not None:
+        text_column, id_column, lexicon = params.text_column, params.id_column, params.lexicon
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -127,7 +137,7 @@ def run_study(
         for path in selected:
             stem = path.stem
             outputs.path(stem)  # the notebook's folder is one entry of the set
-            params = {
+            injected = {
                 "text_column": text_column,
                 "id_column": id_column,
                 "lexicon": [str(Path(p).resolve()) for p in lexicon],
@@ -145,7 +155,7 @@ def run_study(
                 papermill.execute_notebook(
                     str(path),
                     str(staged),
-                    parameters=params,
+                    parameters=injected,
                     kernel_name=kernel_name,
                     cwd=str(outputs.staging),
                     progress_bar=False,
@@ -314,16 +324,20 @@ def _failing_cell(source: Path, executed) -> str:
 
 
 def _kernel_options() -> dict:
-    """Talk to the local kernel over Unix sockets where there are any.
+    """Keep the kernel's own log lines off the run's stderr.
 
-    Over TCP, current kernels print an unencrypted-transport warning to stderr
-    for every notebook; IPC keeps the run's output to what the study reports.
+    Over TCP, current kernels print an unencrypted-transport warning for every
+    notebook, so they talk over Unix sockets where there are any; and a kernel
+    stopped after its last cell may log "KeyboardInterrupt caught in kernel".
+    Errors of the notebook's cells are in its outputs and in the study's one-line
+    message either way.
     """
+    options: dict = {"extra_arguments": ["--IPKernelApp.log_level=CRITICAL"]}
     if os.name == "nt":
-        return {}
+        return options
     from traitlets.config import Config
 
-    return {"config": Config({"KernelManager": {"transport": "ipc"}})}
+    return {**options, "config": Config({"KernelManager": {"transport": "ipc"}})}
 
 
 def save_table(table, output_dir: str | os.PathLike[str] | None, name: str) -> Path | None:

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from policystudy._validation import MissingColumnError
 from policystudy.markers import HAN
 
 __all__ = [
@@ -229,7 +230,7 @@ def discover_terms(
 def _texts_and_docs(units, column: str, doc_column: str) -> tuple[list[str], list]:
     if isinstance(units, pd.DataFrame):
         if column not in units.columns:
-            raise ValueError(f"discover_terms: no column {column!r} in the table")
+            raise MissingColumnError(f"discover_terms: no column {column!r} in the table")
         texts = units[column].fillna("").astype(str).tolist()
         if doc_column in units.columns:
             return texts, units[doc_column].tolist()

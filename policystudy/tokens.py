@@ -51,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from policystudy._io import atomic_write, refuse_corpus_dir
+from policystudy._validation import MissingColumnError
 from policystudy.cache import TokenCache
 from policystudy.markers import CN_DIGITS
 from policystudy.published import PUBLISHED
@@ -483,7 +484,7 @@ def write_lexicon(terms: pd.DataFrame | Iterable[str], path: str | Path, *, note
     refuse_corpus_dir(path)
     if isinstance(terms, pd.DataFrame):
         if "term" not in terms.columns:
-            raise ValueError("write_lexicon: the table needs a 'term' column")
+            raise MissingColumnError("write_lexicon: the table needs a 'term' column")
         rows = [_lexicon_row(r, terms.columns) for r in terms.to_dict("records")]
     else:
         rows = [str(t) for t in terms]
@@ -565,7 +566,7 @@ def tokenize(
         ``result.attrs["cache_hits"]`` how many distinct texts came from the cache.
     """
     if column not in units.columns:
-        raise ValueError(f"tokenize: no column {column!r} in the units table")
+        raise MissingColumnError(f"tokenize: no column {column!r} in the units table")
     tokenizer = tokenizer or Tokenizer()
     texts = units[column].fillna("").astype(str).tolist()
     unique = list(dict.fromkeys(texts))

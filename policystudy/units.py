@@ -62,6 +62,7 @@ import re
 
 import pandas as pd
 
+from policystudy._validation import MissingColumnError
 from policystudy.markers import (
     HEADING_MAX,
     MARKER_TYPES,
@@ -391,7 +392,7 @@ def split_units(docs: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in ("doc_id", "text") if c not in docs.columns]
     if missing:
-        raise ValueError(f"split_units needs the column(s) {', '.join(missing)}")
+        raise MissingColumnError(f"split_units needs the column(s) {', '.join(missing)}")
     meta_cols = [c for c in docs.columns if c not in (*DOC_COLUMNS, "doc_id")]
     # One table built from all records at once: a table per document costs more
     # than the splitting itself on corpora of thousands of documents.

@@ -39,6 +39,7 @@ from sklearn.metrics import (
 )
 
 from policystudy._io import OutputSet, atomic_write_with
+from policystudy._validation import MissingColumnError
 from policystudy.schema import UNIT_COLUMNS
 
 __all__ = [
@@ -135,7 +136,7 @@ def unit_keys(doc_ids: Sequence[Any], texts: Sequence[Any]) -> np.ndarray:
 def _keys_of(table: pd.DataFrame) -> np.ndarray:
     for column in ("doc_id", "text"):
         if column not in table.columns:
-            raise ValueError(f"the units table needs a {column!r} column to key units")
+            raise MissingColumnError(f"the units table needs a {column!r} column to key units")
     return unit_keys(table["doc_id"].astype(str).tolist(), table["text"].tolist())
 
 
@@ -210,7 +211,7 @@ def validation_sample(
         chosen = rng.choice(pool, size=min(int(n), pool.size), replace=False)
     else:
         if stratify not in table.columns:
-            raise KeyError(f"stratify column {stratify!r} not in the units table")
+            raise MissingColumnError(f"stratify column {stratify!r} not in the units table")
         groups = table[stratify].astype(str).to_numpy()[pool]
         names, inverse = np.unique(groups, return_inverse=True)
         alloc = _allocate(np.bincount(inverse), int(n))
@@ -308,7 +309,7 @@ def match_coded(units: pd.DataFrame, coded: pd.DataFrame) -> pd.DataFrame:
         one. ``attrs["n_missing"]`` counts the coded units not found.
     """
     if "unit_key" not in coded.columns:
-        raise ValueError("coded table needs a 'unit_key' column (see validation_sample)")
+        raise MissingColumnError("coded table needs a 'unit_key' column (see validation_sample)")
     position = {k: i for i, k in enumerate(_keys_of(units.reset_index(drop=True)))}
     rows = np.array([position.get(k, -1) for k in coded["unit_key"]], dtype=np.int64)
     out = coded.reset_index(drop=True).copy()

@@ -119,7 +119,8 @@ def test_agenda_shares_use_the_prevalence_intervals(tokens: pd.DataFrame) -> Non
     assert (shares["share"] <= shares["ci_high"] + 1e-12).all()
     dominant = agenda.agenda_shares(codes, by="city", measure="dominant", n_boot=50)
     assert "bootstrap_documents" in set(dominant["interval"])
-    assert prevalence.__module__ == "policystudy.compare"
+    # The same intervals as topic prevalence: computed by the same code.
+    assert prevalence.__module__ == "policystudy.compare._prevalence"
 
 
 def test_agenda_command_writes_one_output_set(tmp_path, capsys) -> None:

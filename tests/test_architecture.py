@@ -25,7 +25,11 @@ from policystudy.units import split_units
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "policystudy"
-SOURCES = sorted([*PACKAGE.glob("*.py"), *(ROOT / "benchmarks").glob("*.py")])
+SOURCES = sorted([*PACKAGE.rglob("*.py"), *(ROOT / "benchmarks").glob("*.py")])
+#: Subpackages: a public ``__init__`` re-exporting private implementation modules.
+SUBPACKAGES = sorted(
+    p.parent.name for p in PACKAGE.glob("*/__init__.py") if not p.parent.name.startswith("_")
+)
 
 
 def _source(path: Path) -> str:
@@ -105,12 +109,29 @@ def test_the_checks_above_can_fail(tmp_path: Path) -> None:
 
 def test_module_table_covers_every_public_module() -> None:
     public = {p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_")}
+    public |= set(SUBPACKAGES)
     assert public == set(ps._MODULES)
     for module in sorted(public):
         assert getattr(ps, module) is importlib.import_module(f"policystudy.{module}")
     for name, module in ps._API.items():
         assert getattr(ps, name) is getattr(importlib.import_module(module), name)
     assert sorted(ps.__all__[1:]) == sorted(ps._API)
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_subpackages_reexport_every_name_of_their_modules(name: str) -> None:
+    # scikit-learn's layout: private implementation modules, one small public
+    # __init__. A module of a subpackage is private, and every name it exports
+    # is exported, as the same object, by the subpackage.
+    package = importlib.import_module(f"policystudy.{name}")
+    modules = sorted(p.stem for p in (PACKAGE / name).glob("*.py") if p.stem != "__init__")
+    assert modules and all(m.startswith("_") for m in modules), modules
+    assert set(ps._MODULES[name]) <= set(package.__all__)
+    for stem in modules:
+        module = importlib.import_module(f"policystudy.{name}.{stem}")
+        for exported in module.__all__:
+            assert exported in package.__all__, f"{stem}.{exported} is not re-exported"
+            assert getattr(package, exported) is getattr(module, exported)
 
 
 def test_study_and_scale_are_attributes() -> None:
@@ -122,7 +143,7 @@ def test_study_and_scale_are_attributes() -> None:
 
 
 def test_stages_import_constants_from_schema_not_from_each_other() -> None:
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(_source(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module in {

@@ -21,7 +21,8 @@ from policystudy.cache import KEY_FILE, ModelCache, TokenCache, cache_dir
 from policystudy.cli import main
 from policystudy.features import Features
 from policystudy.tokens import Tokenizer, tokenize
-from policystudy.topics import TopicModel, _estimator, _fit_key, fit_topics
+from policystudy.topics import TopicModel, fit_topics
+from policystudy.topics._fit import _estimator, _fit_key
 
 
 def test_location_override(tmp_path: Path, monkeypatch) -> None:

@@ -10,15 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import CountVectorizer
 
+from policystudy import scale
+from policystudy.compare import prevalence
 from policystudy.features import identity_analyzer
-from policystudy.scale import (
-    count_terms_dask,
-    fit_topics_minibatch,
-    tokenize_dask,
-    topic_agreement,
-)
+from policystudy.scale import count_terms_dask, tokenize_dask
 from policystudy.tokens import Tokenizer, tokenize
-from policystudy.topics import fit_topics
+from policystudy.topics import TopicModel, fit_topics, fit_topics_minibatch, topic_agreement
 
 dd = pytest.importorskip("dask.dataframe", reason="the dask extra is part of the test venv")
 distributed = pytest.importorskip("distributed")
@@ -134,6 +131,30 @@ def test_minibatch_is_reproducible_and_streams(features) -> None:
     assert streamed.weights_.shape[0] == matrix.shape[0]
     with pytest.raises(TypeError, match="one-shot iterator"):
         fit_topics_minibatch(iter(chunks), K)
+
+
+def test_minibatch_result_is_a_topic_model(features) -> None:
+    # The streamed fit feeds what fit_topics feeds: prevalence, labels, topic terms.
+    mini = fit_topics_minibatch(features, K, batch_size=128, n_epochs=2, random_state=0)
+    assert isinstance(mini, TopicModel) and mini.method == "minibatch_nmf"
+    assert list(mini.unit_topics_["unit_id"]) == list(features.units["unit_id"])
+    assert len(mini.topic_terms_) == K * 10 and mini.labels_.is_unique
+    table = prevalence(mini, by="city", n_boot=20)
+    np.testing.assert_allclose(table.groupby("city")["share"].sum(), 1.0)
+    renamed = mini.with_labels({0: "x"})
+    assert renamed.labels_[0] == "x" and renamed.weights_ is mini.weights_
+    bare = fit_topics_minibatch(features.tfidf, K, n_epochs=1)
+    assert list(bare.unit_topics_.columns[:1]) == ["row"]
+    assert list(bare.vocabulary_[:2]) == ["0", "1"]
+
+
+def test_moved_names_warn_from_scale() -> None:
+    for name in ("fit_topics_minibatch", "topic_agreement"):
+        with pytest.warns(DeprecationWarning, match=f"policystudy.topics.{name}"):
+            alias = getattr(scale, name)
+        assert alias is getattr(__import__("policystudy.topics").topics, name)
+    with pytest.raises(AttributeError):
+        _ = scale.no_such_name
 
 
 def test_topic_agreement_checks_shapes(features) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from itertools import combinations
 
@@ -54,6 +55,29 @@ def test_default_fit_converges_without_warnings(features: Features, method: str)
 
 def test_same_seed_same_model(features: Features, nmf: TopicModel) -> None:
     _assert_same(nmf, fit_topics(features, K, cache=False))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("method", ["nmf", "lda"])
+def test_fits_run_single_threaded(features: Features, monkeypatch, method: str) -> None:
+    # The thread pools as the estimator sees them, recorded from inside its fit:
+    # fit_topics must limit them to one thread whatever the caller allows.
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from threadpoolctl import threadpool_info
+
+    cls = NMF if method == "nmf" else LatentDirichletAllocation
+    seen: list[int] = []
+    real = cls.fit_transform
+
+    def spy(self, *args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "fit_transform", spy)
+    with threadpool_limits(limits=2):
+        assert all(pool["num_threads"] <= 2 for pool in threadpool_info())
+        fit_topics(features, 4, method=method, max_iter=5, cache=False)
+    assert seen and set(seen) == {1}
 
 
 def test_thread_count_does_not_change_results(features: Features, nmf: TopicModel) -> None:
@@ -159,11 +183,11 @@ def test_lda_topic_terms_are_probabilities(lda: TopicModel) -> None:
 
 
 def test_match_topics_identical_runs_are_fully_stable(features: Features, nmf: TopicModel) -> None:
-    matched = match_topics(nmf, fit_topics(features, K))
+    matched = match_topics(nmf, fit_topics(features, K, cache=False))
     assert len(matched) == K
     assert (matched["jaccard"] == 1.0).all()
     assert list(matched["topic_a"]) == list(matched["topic_b"]) == list(range(K))
-    other = match_topics(nmf, fit_topics(features, K, init="random", random_state=3))
+    other = match_topics(nmf, fit_topics(features, K, init="random", random_state=3, cache=False))
     assert sorted(other["topic_b"]) == list(range(K))
     assert ((other["jaccard"] >= 0) & (other["jaccard"] <= 1)).all()
 
@@ -190,7 +214,7 @@ def test_topic_coherence_matches_direct_count(
 
 
 def test_select_k_table(features: Features) -> None:
-    table = select_k(features, ks=(6, 4), n_restarts=2, n_subsamples=2)
+    table = select_k(features, ks=(6, 4), n_restarts=2, n_subsamples=2, cache=False)
     assert list(table.columns) == [
         "k",
         "method",
@@ -208,10 +232,10 @@ def test_select_k_table(features: Features) -> None:
     for col in ["stability_restarts", "stability_subsamples"]:
         assert table[col].between(0, 1).all()
     # Coherence is that of the model fit_topics returns for the same k.
-    reference = topic_coherence(fit_topics(features, 6), features)["npmi"].mean()
+    reference = topic_coherence(fit_topics(features, 6, cache=False), features)["npmi"].mean()
     assert table.loc[table["k"] == 6, "coherence_npmi"].iloc[0] == round(reference, 4)
     pd.testing.assert_frame_equal(
-        table, select_k(features, ks=(4, 6), n_restarts=2, n_subsamples=2)
+        table, select_k(features, ks=(4, 6), n_restarts=2, n_subsamples=2, cache=False)
     )
 
 
@@ -240,6 +264,37 @@ def test_heading_agreement(nmf: TopicModel) -> None:
     # Counting every unit, fallback sections included, changes the sample.
     everything = heading_agreement(nmf, exclude_section_ids=())
     assert (everything["n_units"] == len(units)).all()
+
+
+def _with_topics(model: TopicModel, topics: np.ndarray) -> TopicModel:
+    return dataclasses.replace(model, unit_topics_=model.unit_topics_.assign(topic=topics))
+
+
+def test_heading_agreement_known_answers(nmf: TopicModel) -> None:
+    units = nmf.unit_topics_
+    real = ~units["section_id"].isin(FALLBACK_SECTION_IDS).to_numpy()
+    sections = (units["doc_id"] + "|" + units["section"].astype(str)).to_numpy()
+    # Topics that are the sections themselves: AMI 1 for the topics and for topics
+    # within documents; the document alone knows less.
+    as_sections = _with_topics(nmf, pd.factorize(sections)[0])
+    table = heading_agreement(as_sections).set_index(["model", "measure"])["value"]
+    assert table[("nmf", "ami")] == 1.0
+    assert table[("nmf+doc", "ami")] == 1.0
+    assert table[("doc_only", "ami")] < 0.9
+    # The document baseline is the documents as clusters, whatever the topics.
+    n_sections = len(set(sections[real]))
+    by_doc = _with_topics(nmf, pd.factorize(units["doc_id"])[0])
+    doc_table = heading_agreement(by_doc).set_index(["model", "measure"])["value"]
+    assert doc_table[("nmf", "ami")] == table[("doc_only", "ami")]
+    assert doc_table[("nmf+doc", "ami")] == table[("doc_only", "ami")]
+    # A random partition into as many topics as a model has: AMI is corrected for
+    # chance and stays near 0, NMI is not (it grows with the number of clusters).
+    rng = np.random.default_rng(0)
+    random = _with_topics(nmf, rng.integers(0, K, size=len(units)))
+    rand_table = heading_agreement(random).set_index(["model", "measure"])["value"]
+    assert abs(rand_table[("nmf", "ami")]) < 0.05
+    assert rand_table[("nmf", "nmi")] > 0.1
+    assert n_sections > K
 
 
 def test_validity_table(features: Features) -> None:

@@ -82,13 +82,21 @@ def test_quanzhou_decision_starts_mid_way(units) -> None:
     assert len(paragraphs) > 0 and (paragraphs["section_id"] != "preamble").all()
 
 
-def test_wenzhou_three_levels(units) -> None:
+def _raw(docs: pd.DataFrame, doc_id: str) -> str:
+    return docs.set_index("doc_id").loc[doc_id, "raw_text"]
+
+
+def test_wenzhou_three_levels(units, docs) -> None:
     wz = _doc(units, "wenzhou-2020-governance-decision")
     headings = wz[wz["is_heading"]]
     assert set(headings["heading_level"]) == {1, 2, 3}
     assert list(dict.fromkeys(wz["section_id"])) == ["preamble", "一", "二", "三"]
     targets = wz[wz["kind"] == "target"]
-    assert len(targets) == 6 and targets["text"].str.startswith("——").all()
+    # One target per line of the file that starts with a dash (6 in the file).
+    raw = _raw(docs, "wenzhou-2020-governance-decision")
+    n_dash_lines = sum(line.lstrip().startswith("——") for line in raw.splitlines())
+    assert n_dash_lines == 6
+    assert len(targets) == n_dash_lines and targets["text"].str.startswith("——").all()
     level2 = headings[headings["heading_level"] == 2]
     assert level2["text"].str.match(r"\([一二三四五六]\)").all()
     assert (wz["subsection"] != "").sum() > 0
@@ -122,17 +130,21 @@ def test_taizhou_run_in_items_in_one_long_line(units, docs) -> None:
     numbers = _numbers(tz[tz["kind"] == "item"], r"(\d+)\s*\.")
     # items lost with the text after '%' signs (14, 15, 27, 28) are the only gaps
     assert numbers == [n for n in range(1, 49) if n not in (14, 15, 27, 28)]
-    assert (tz["kind"] == "target").sum() == 7
+    # The targets run in within the one long line: one per dash in the file (7).
+    assert (tz["kind"] == "target").sum() == raw.count("——") == 7
     assert tz["n_chars"].max() < 2000
     # a number such as "3.5" or "10.17" never starts an item
     assert not tz["text"].str.match(r"\d+\.\d").any()
 
 
-def test_resolution_without_headings_gets_fallback(units) -> None:
+def test_resolution_without_headings_gets_fallback(units, docs) -> None:
     res = _doc(units, "quanzhou-2025-plenum-resolution")
     assert (res["section_id"] == "none").all() and (res["section"] == "(no headings)").all()
     assert (res["heading_level"] == 0).all()
-    assert res["text"].str.startswith("全会强调").sum() == 7
+    # Each "全会强调" of the file (7) opens a paragraph of its own.
+    n_emphases = _raw(docs, "quanzhou-2025-plenum-resolution").count("全会强调")
+    assert n_emphases == 7
+    assert res["text"].str.startswith("全会强调").sum() == n_emphases
 
 
 def test_synthetic_structure_and_input_unchanged() -> None:
