@@ -61,10 +61,10 @@ def listing(items: Iterable[Any], limit: int = MAX_LISTED, code: bool = True) ->
     """Items joined with commas, as code, cut after ``limit`` with "and N more"."""
     items = [str(i) for i in items]
     shown = [f"`{i}`" if code else i for i in items[:limit]]
-    if len(items) > limit:
-        shown.append(f"and {len(items) - limit} more")
     if not shown:
         return "none"
+    if len(items) > limit:
+        return ", ".join(shown) + f" and {len(items) - limit} more"
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
@@ -252,8 +252,8 @@ def units_text(units: pd.DataFrame, docs: pd.DataFrame) -> str:
     if no_headings:
         lines.append(
             f"{plural(len(no_headings), 'document')} without recognised headings "
-            f"({listing(no_headings)}): all their units are in the section `(no headings)`, "
-            "which the section-level analyses leave out."
+            f"({listing(no_headings)}): {'its' if len(no_headings) == 1 else 'their'} units "
+            "are all in the section `(no headings)`, which the section-level analyses leave out."
         )
     else:
         lines.append("Every document has at least one recognised heading.")
@@ -520,13 +520,14 @@ def prevalence_text(prevalence: pd.DataFrame, by: str, max_groups: int = 12) -> 
     groups = prevalence.groupby(by, sort=True)[["n_docs", "n_units", "interval"]].first()
     kinds = groups["interval"].value_counts()
     names = {
-        "bootstrap_documents": "resample documents (between-document variation)",
-        "within_document_units": "resample the units of their one document (within-document "
-        "variation only: not comparable with the former)",
-        "none": "have a single unit and no interval",
+        "bootstrap_documents": "intervals from resampling documents (between-document variation)",
+        "within_document_units": "intervals from resampling the units of their one document "
+        "(within-document variation only; not comparable with document-bootstrap intervals)",
+        "none": "a single unit, so no interval",
     }
     lines = [
-        f"{plural(int(n), 'group')} of `{by}` {names.get(kind, kind)}" for kind, n in kinds.items()
+        f"{plural(int(n), 'group')} of `{by}`: {names.get(kind, kind)}."
+        for kind, n in kinds.items()
     ]
     ordered = prevalence.sort_values([by, "diff_from_rest", "topic"], ascending=[True, False, True])
     first = ordered.groupby(by, sort=True).first()
@@ -623,7 +624,7 @@ def support_text(docs: pd.DataFrame, by: str, summary: pd.DataFrame | None) -> s
         with_by = _confounded_with(next(row.itertuples(index=False))) if len(row) else []
         if with_by:
             lines.append(
-                f"Not separately: `{by}` and {listing(with_by)}, which travel together in "
+                f"Not separately: `{by}` from {listing(with_by)}, which travel with it in "
                 "this corpus."
             )
     lines.append(

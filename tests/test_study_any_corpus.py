@@ -137,7 +137,9 @@ def test_the_computed_sections_are_there(report) -> None:
     groups = _markdown(texts, "05")
     assert "Largest excess per group" in groups
     assert re.search(r"`[^`]+` \(\d+ documents?, \d+ units\) against `[^`]+`", groups)
-    assert "Confounded:" in groups or "No crossed column" in groups or "nothing is crossed" in groups
+    assert (
+        "Confounded:" in groups or "No crossed column" in groups or "nothing is crossed" in groups
+    )
     assert "What the data can and cannot support" in groups
     contrast = sorted((out / "05-comparing-groups").glob(f"contrast_{by}_*_vs_*.csv"))
     assert len(contrast) == 1, name
