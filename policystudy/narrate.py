@@ -17,7 +17,9 @@ missing section.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,9 +35,11 @@ __all__ = [
     "grouping_text",
     "k_choice_text",
     "keyness_text",
+    "largest_groups",
     "listing",
     "models_agreement_text",
     "not_computed",
+    "warnings_as_notes",
     "plural",
     "prevalence_text",
     "robustness_text",
@@ -77,6 +81,29 @@ def _sentence(text: str) -> str:
 def not_computed(what: str, why: str) -> str:
     """The Markdown line for a step the corpus does not allow: what, and why."""
     return f"**Not computed: {what}.** {_sentence(why)}"
+
+
+@contextlib.contextmanager
+def warnings_as_notes() -> Iterator[list[str]]:
+    """Collect the warnings of a block and print each once, as a note, at its end.
+
+    A warning shown by Python carries the path of the code that raised it, which
+    in a notebook is a temporary file of the kernel: printed as notes, the
+    messages (which say what the library changed for this corpus) stay in the
+    report and the executed notebook is the same on every run.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield notes
+        finally:
+            for warning in caught:
+                message = f"{warning.category.__name__}: {warning.message}"
+                if message not in notes:
+                    notes.append(message)
+    for note in notes:
+        print(f"Note: {note}")
 
 
 def _bullets(lines: Iterable[str]) -> str:
@@ -131,6 +158,22 @@ def group_sizes(table: pd.DataFrame, by: str, total: str | None = None) -> pd.Da
     missing = sizes[by] == "(missing)"
     order = sizes[~missing].sort_values(["n_docs", by], ascending=[False, True], kind="stable")
     return pd.concat([order, sizes[missing]], ignore_index=True)
+
+
+def largest_groups(table: pd.DataFrame, by: str, n: int = 2) -> list[Any]:
+    """:func:`policystudy.largest_groups`, also when ``by`` is ``doc_id``.
+
+    With ``doc_id`` every document is its own group, so the largest are the
+    documents with the most rows (units), ties by id; other columns go to
+    :func:`policystudy.largest_groups` (most documents, then rows, then name).
+    """
+    if by != "doc_id":
+        from policystudy.compare import largest_groups as by_documents
+
+        return by_documents(table, by, n)
+    rows = table.groupby("doc_id", sort=True).size()
+    order = sorted(rows.index, key=lambda d: (-int(rows[d]), str(d)))
+    return list(order[: int(n)])
 
 
 def grouping_text(docs: pd.DataFrame, by: str, *, given: bool) -> str:
@@ -341,11 +384,15 @@ def keyness_text(keyness: pd.DataFrame, by: str, n: int = 5, max_groups: int = 1
         f"tested terms: {keyness.attrs.get('n_terms_tested', 'n/a')})."
     )
     tail = []
-    if (single == 1).any():
+    n_single = int((single == 1).sum())
+    if n_single:
         tail.append(
-            f"{plural(int((single == 1).sum()), 'group')} of {len(single)} "
-            f"{'is one document' if int((single == 1).sum()) == 1 else 'are one document each'}: "
-            "their terms are that document's terms."
+            f"{plural(n_single, 'group')} of {len(single)} "
+            + (
+                "is one document: its terms are that document's terms."
+                if n_single == 1
+                else "are one document each: their terms are those documents' terms."
+            )
         )
     return head + "\n\n" + _bullets(lines) + ("\n\n" + " ".join(tail) if tail else "")
 
@@ -354,6 +401,8 @@ def similarity_text(pairs: pd.DataFrame, column: str | None) -> str:
     """Most and least similar document pairs, and within- against across-group similarity."""
     ranked = pairs.sort_values(["cosine", "a", "b"], ascending=[False, True, True])
     most, least = ranked.iloc[0], ranked.iloc[-1]
+    if len(pairs) == 1:
+        return f"- The one pair: `{most['a']}` and `{most['b']}`, cosine {most['cosine']:.2f}."
     lines = [
         f"Most similar pair: `{most['a']}` and `{most['b']}` (cosine {most['cosine']:.2f}); "
         f"least similar: `{least['a']}` and `{least['b']}` ({least['cosine']:.2f}); mean over "

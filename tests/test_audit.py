@@ -201,3 +201,9 @@ def test_narrate_names_nothing_it_was_not_given(docs) -> None:
     other = docs.assign(doc_id=[f"d{i}" for i in range(len(docs))], city=list("aabbc"))
     text = narrate.grouping_text(other, "city", given=False)
     assert "quanzhou" not in text.lower() and "`city`" in text
+
+
+def test_largest_groups_also_by_document() -> None:
+    units = pd.DataFrame({"doc_id": list("abbccc"), "region": list("xyyxxx")})
+    assert narrate.largest_groups(units, "doc_id", 2) == ["c", "b"]
+    assert narrate.largest_groups(units, "region", 1) == ["x"]
