@@ -1,7 +1,8 @@
 """Hatch build hook: ship the bundled corpus and the notebooks inside the wheel.
 
-``data/`` becomes ``policystudy/_data/`` and ``notebooks/*.ipynb`` become
-``policystudy/_notebooks/`` so that an installed copy can run the whole study
+``data/`` becomes ``policystudy/_data/``, ``notebooks/*.ipynb`` become
+``policystudy/_notebooks/`` and ``notebooks/generic/*.ipynb``
+``policystudy/_notebooks/generic/``, so that an installed copy can run the whole study
 without a checkout. Editable installs are left alone: there
 ``policystudy.load.bundled_data_dir()`` falls back to the checkout's ``data/``.
 """
@@ -34,3 +35,7 @@ class CorpusBuildHook(BuildHookInterface):
         build_data["force_include"][str(data_dir)] = DATA_TARGET
         for notebook in sorted((root / "notebooks").glob("*.ipynb")):
             build_data["force_include"][str(notebook)] = f"{NOTEBOOK_TARGET}/{notebook.name}"
+        # The notebooks for any corpus (policystudy.study.GENERIC_DIR).
+        for notebook in sorted((root / "notebooks" / "generic").glob("*.ipynb")):
+            target = f"{NOTEBOOK_TARGET}/generic/{notebook.name}"
+            build_data["force_include"][str(notebook)] = target

@@ -83,6 +83,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "study": ("save_table", "save_figures", "run_study", "StudyError"),
     "report": ("styled_table",),
     "published": ("PUBLISHED", "PublishedRun"),
+    "audit": ("cleaning_audit", "lexicon_coverage", "kept_whole"),
+    "matching": ("best_matches",),
+    "robustness": ("robustness_alternatives", "robustness_grid", "robust_topics"),
+    "narrate": (),
     "cli": (),
 }
 _API = {name: f"policystudy.{module}" for module, names in _MODULES.items() for name in names}

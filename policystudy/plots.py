@@ -52,6 +52,7 @@ __all__ = [
     "similarity_matrix",
     "top_terms",
     "topic_heatmap",
+    "units_per_document",
     "use_cjk_font",
 ]
 
@@ -356,6 +357,55 @@ def _shorten(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+# --------------------------------------------------------------------------- sizing
+# Figures grow with their groups, topics and labels, within one bound: no side
+# above MAX_INCHES, which at save_figure's 150 dpi is under 3000 pixels. When the
+# content would need more, cells, rows and fonts shrink instead, and a colour
+# palette is never cycled: beyond PALETTE_SIZE groups a figure names the groups
+# directly (tick labels) rather than repeating colours.
+
+#: Longest side of any figure, in inches (2925 px at 150 dpi).
+MAX_INCHES = 19.5
+
+#: Distinct colours of the categorical palette (tab10); more groups are labelled directly.
+PALETTE_SIZE = 10
+
+# Smallest font for tick labels, in points; and the share of a row or column
+# a label's height may take, so that neighbouring labels keep a gap.
+_MIN_FONT = 5.0
+_LABEL_FILL = 0.8
+
+
+def _fit(length: float) -> float:
+    return min(float(length), MAX_INCHES)
+
+
+def _fontsize_for(pitch_inches: float, largest: float = 10.0) -> float:
+    """Font size whose line height fits ``_LABEL_FILL`` of a row ``pitch_inches`` high."""
+    return float(max(_MIN_FONT, min(largest, pitch_inches * 72.0 * _LABEL_FILL / 1.2)))
+
+
+def _palette(n: int) -> list:
+    """``n`` distinct colours of the categorical palette (``n <= PALETTE_SIZE``)."""
+    if n > PALETTE_SIZE:
+        raise ValueError(f"{n} groups exceed the {PALETTE_SIZE} distinct colours of the palette")
+    cmap = plt.get_cmap("tab10")
+    return [cmap(i) for i in range(n)]
+
+
+def _label_columns(ax: plt.Axes, labels: list[str], pitch: float, fontsize: float) -> None:
+    """Column tick labels: horizontal when the widest fits its column, else vertical.
+
+    A vertical label takes a column's width only by its line height, so labels
+    of neighbouring columns never overlap; a slanted one would overlap its
+    neighbours' boxes as soon as it is wider than a column.
+    """
+    if _text_inches(labels, fontsize) > 0.9 * pitch:
+        ax.tick_params(axis="x", labelrotation=90)
+    for label in ax.get_xticklabels():
+        label.set_fontsize(fontsize)
+
+
 def _topic_names(df: pd.DataFrame) -> dict[int, str]:
     """Topic number -> "T<n> <label>" (first label seen for each topic)."""
     names: dict[int, str] = {}
@@ -424,11 +474,6 @@ def _label(column: str) -> str:
 # --------------------------------------------------------------------------- plots
 
 
-# Column labels wider than this (about 9 Latin or 5 Chinese characters at 10 pt)
-# do not fit the 0.9 in allowed per heatmap column and are slanted.
-_HEATMAP_LABEL_INCHES = 0.75
-
-
 def topic_heatmap(
     prevalence: pd.DataFrame,
     *,
@@ -459,9 +504,11 @@ def topic_heatmap(
     Notes
     -----
     Group labels are written horizontally when they fit their column (city
-    names); when the longest is wider than about 9 Latin or 5 Chinese
-    characters (doc_ids, doc_types) all are slanted by 30 degrees and
-    right-aligned under their column so that they do not overlap.
+    names); when the longest is wider (doc_ids, doc_types) all are written
+    vertically, so that neighbouring labels never overlap. Columns are up to
+    0.9 in wide and rows 0.42 in high, narrower when the figure would exceed
+    :data:`MAX_INCHES`; fonts follow the cell size, and cell values are printed
+    only where they fit.
     """
     _ensure_font()
     what = "prevalence table"
@@ -487,28 +534,39 @@ def topic_heatmap(
         cmap, norm = plt.get_cmap("Blues"), mpl.colors.Normalize(0.0, top)
 
     row_labels = [names[t] for t in topics]
-    width = 1.8 + _text_inches(row_labels) + 0.9 * len(groups)
-    fig, ax, cax = _new_axes_with_colorbar(ax, (width, 1.7 + 0.42 * len(topics)))
+    col_labels = [str(g) for g in groups]
+    # Columns of up to 0.9 in and rows of up to 0.42 in, shrunk to keep each side
+    # within MAX_INCHES; labels and cell numbers follow the cell size.
+    fixed_w = 1.8 + _text_inches(row_labels)
+    col_w = max(0.12, min(0.9, (MAX_INCHES - fixed_w) / max(len(groups), 1)))
+    col_font = _fontsize_for(col_w)
+    below = (
+        min(_text_inches(col_labels, col_font), 6.0)
+        if _text_inches(col_labels, col_font) > 0.9 * col_w
+        else 0.0
+    )
+    row_h = max(0.12, min(0.42, (MAX_INCHES - 1.7 - below) / max(len(topics), 1)))
+    width = _fit(fixed_w + col_w * len(groups))
+    fig, ax, cax = _new_axes_with_colorbar(ax, (width, _fit(1.7 + below + row_h * len(topics))))
     mesh = ax.pcolormesh(
         np.ma.masked_invalid(grid), cmap=cmap, norm=norm, edgecolors="white", linewidth=0.5
     )
-    for i in range(len(topics)):
-        for j in range(len(groups)):
-            v = grid[i, j]
-            text = f"{v:.2f}" if np.isfinite(v) else "–"
-            ax.text(
-                j + 0.5, i + 0.5, text, ha="center", va="center",
-                fontsize=8, color=_text_color(v, norm, cmap),
-            )  # fmt: skip
-    col_labels = [str(g) for g in groups]
+    # A number is printed in a cell only where "-0.00" fits at 5 pt or more.
+    cell_font = min(8.0, col_w * 72.0 * 0.9 / (5 * 0.6), _fontsize_for(row_h, 8.0))
+    if cell_font >= _MIN_FONT:
+        for i in range(len(topics)):
+            for j in range(len(groups)):
+                v = grid[i, j]
+                text = f"{v:.2f}" if np.isfinite(v) else "–"
+                ax.text(
+                    j + 0.5, i + 0.5, text, ha="center", va="center",
+                    fontsize=cell_font, color=_text_color(v, norm, cmap),
+                )  # fmt: skip
     ax.set_xticks(np.arange(len(groups)) + 0.5, col_labels)
-    if _text_inches(col_labels) > _HEATMAP_LABEL_INCHES:
-        # Long group names (doc_ids, doc_types) would run into each other.
-        ax.tick_params(axis="x", labelrotation=30)
-        for label in ax.get_xticklabels():
-            label.set_horizontalalignment("right")
-            label.set_rotation_mode("anchor")
+    _label_columns(ax, col_labels, col_w, col_font)
     ax.set_yticks(np.arange(len(topics)) + 0.5, row_labels)
+    for label in ax.get_yticklabels():
+        label.set_fontsize(_fontsize_for(row_h))
     ax.set_xlim(0, len(groups))
     ax.set_ylim(len(topics), 0)
     ax.set_xlabel(_label(by))
@@ -537,6 +595,10 @@ def prevalence_intervals(
     reflects between-document variation, a bootstrap over one document's
     units (square, dashed line) only variation within that document, and a
     group with a single unit has no interval (cross).
+
+    Up to :data:`PALETTE_SIZE` groups get one colour each; with more, no colour
+    is repeated: the figure has one panel per topic and one row per group,
+    named by the tick labels (``ax=`` is then refused).
 
     Parameters
     ----------
@@ -571,21 +633,45 @@ def prevalence_intervals(
     names = _topic_names(df)
     topics = sorted(names)
     groups = _sorted_groups(df[by])
-    colors = plt.get_cmap("tab10")
     level = None
     if "level" in df.columns:
         levels = pd.to_numeric(df["level"], errors="coerce").dropna().unique()
         if len(levels) == 1:
             level = float(levels[0])
+    coverage = f"{level:.0%} " if level is not None else ""
+    kind_handles = [
+        Line2D(
+            [],
+            [],
+            color="0.3",
+            marker=INTERVAL_STYLES[k]["marker"],
+            linestyle=INTERVAL_STYLES[k]["linestyle"],
+            label=INTERVAL_STYLES[k]["label"],
+        )  # fmt: skip
+        for k in INTERVAL_STYLES
+        if k in set(kinds)
+    ]
+    kind_legend = {"handles": kind_handles, "title": f"{coverage}interval", "fontsize": 8}
+    if len(groups) > PALETTE_SIZE:
+        # More groups than distinct colours: one panel per topic, groups named on the axis.
+        if ax is not None:
+            raise ValueError(
+                f"{len(groups)} groups exceed the {PALETTE_SIZE} colours of one Axes; "
+                "call without ax= to draw one panel per topic"
+            )
+        return _prevalence_panels(
+            df, by, names, topics, groups, (share, low, high, kinds), kind_legend
+        )
+    colors = _palette(len(groups))
 
-    width = 5.5 + _text_inches(names.values())
-    fig, ax = _new_axes(ax, (width, 1.8 + 0.22 * len(topics) * max(len(groups), 2)))
+    width = _fit(5.5 + _text_inches(names.values()))
+    fig, ax = _new_axes(ax, (width, _fit(1.8 + 0.22 * len(topics) * max(len(groups), 2))))
     row_of = {t: i for i, t in enumerate(topics)}
     step = 0.8 / max(len(groups), 1)
     group_values = df[by].to_numpy()
     topic_values = df["topic"].astype(int).to_numpy()
     for gi, group in enumerate(groups):
-        color = colors(gi % 10)
+        color = colors[gi]
         for idx in np.flatnonzero(group_values == group):
             if not np.isfinite(share[idx]):
                 continue
@@ -602,7 +688,7 @@ def prevalence_intervals(
     ax.set_xlim(left=0)
     _steady_ticks(ax.xaxis)
 
-    group_handles = [Patch(color=colors(i % 10), label=str(g)) for i, g in enumerate(groups)]
+    group_handles = [Patch(color=colors[i], label=str(g)) for i, g in enumerate(groups)]
     # Legends outside the data: right of the axes (groups) and under the figure (kinds).
     group_legend = ax.legend(
         handles=group_handles,
@@ -611,26 +697,72 @@ def prevalence_intervals(
         bbox_to_anchor=(1.01, 1.0),
         fontsize=8,
     )
-    coverage = f"{level:.0%} " if level is not None else ""
-    kind_handles = [
-        Line2D(
-            [],
-            [],
-            color="0.3",
-            marker=INTERVAL_STYLES[k]["marker"],
-            linestyle=INTERVAL_STYLES[k]["linestyle"],
-            label=INTERVAL_STYLES[k]["label"],
-        )  # fmt: skip
-        for k in INTERVAL_STYLES
-        if k in set(kinds)
-    ]
-    kind_legend = {"handles": kind_handles, "title": f"{coverage}interval", "fontsize": 8}
     if isinstance(fig.get_layout_engine(), mpl.layout_engine.ConstrainedLayoutEngine):
         fig.legend(loc="outside lower center", **kind_legend)
     else:
         ax.add_artist(group_legend)  # the next ax.legend call replaces ax.legend_
         ax.legend(loc="lower left", bbox_to_anchor=(1.01, 0.0), **kind_legend)
     ax.set_title(f"Topic prevalence by {_label(by)}")
+    return fig
+
+
+def _prevalence_panels(
+    df: pd.DataFrame,
+    by: str,
+    names: dict[int, str],
+    topics: list[int],
+    groups: list,
+    values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    kind_legend: dict,
+) -> Figure:
+    """:func:`prevalence_intervals` for more groups than colours: a panel per topic.
+
+    Each panel has one row per group, named by the shared y tick labels of the
+    first column, so no colour has to tell groups apart; marker and line style
+    still give the kind of interval.
+    """
+    share, low, high, kinds = values
+    label_w = _text_inches([str(g) for g in groups], 8.0)
+    # Rows of 0.16-0.25 in; as many panel rows as fit in MAX_INCHES, then columns.
+    row_h = max(0.12, min(0.25, (MAX_INCHES - 2.0) / len(groups)))
+    panel_h = row_h * len(groups) + 0.5
+    nrows = max(1, min(len(topics), int((MAX_INCHES - 1.5) // panel_h)))
+    ncols = math.ceil(len(topics) / nrows)
+    nrows = math.ceil(len(topics) / ncols)
+    panel_w = max(0.9, min(2.4, (MAX_INCHES - label_w - 0.6) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, sharey=True, squeeze=False, layout="constrained",
+        figsize=(_fit(label_w + 0.6 + panel_w * ncols), _fit(1.5 + panel_h * nrows)),
+    )  # fmt: skip
+    row_of = {g: i for i, g in enumerate(groups)}
+    group_values = df[by].to_numpy()
+    topic_values = df["topic"].astype(int).to_numpy()
+    tick_font = _fontsize_for(row_h, 8.0)
+    title_chars = max(6, int(panel_w * 72 / (0.6 * 8)))
+    for i, topic in enumerate(topics):
+        ax = axes.flat[i]
+        for idx in np.flatnonzero(topic_values == topic):
+            if not np.isfinite(share[idx]):
+                continue
+            style = INTERVAL_STYLES[kinds[idx]]
+            y = row_of[group_values[idx]]
+            if np.isfinite(low[idx]) and np.isfinite(high[idx]):
+                ax.hlines(y, low[idx], high[idx], color="C0", linestyle=style["linestyle"], lw=1)
+            ax.plot(share[idx], y, marker=style["marker"], color="C0", markersize=3, ls="none")
+        ax.set_title(_shorten(names[topic], title_chars), fontsize=8)
+        ax.set_xlim(left=0)
+        _steady_ticks(ax.xaxis, 3)
+        ax.tick_params(axis="x", labelsize=7)
+    first = axes.flat[0]
+    first.set_yticks(np.arange(len(groups)), [str(g) for g in groups])
+    first.set_ylim(len(groups) - 0.5, -0.5)
+    for ax in axes[:, 0]:
+        ax.tick_params(axis="y", labelsize=tick_font)
+    for ax in axes.flat[len(topics) :]:
+        ax.set_visible(False)
+    fig.supxlabel("share of units' topic weight", fontsize=9)
+    fig.legend(loc="outside lower center", **kind_legend)
+    fig.suptitle(f"Topic prevalence by {_label(by)}", fontsize=10)
     return fig
 
 
@@ -673,25 +805,40 @@ def top_terms(
     topics = sorted(table["topic"].unique().tolist())
     label_of = dict(labels.items()) if labels is not None else {}
 
-    ncols = min(4, len(topics))
+    # Four panels a row, more when the rows would not fit MAX_INCHES; panels
+    # narrow and term rows shrink (down to 0.14 in) before the figure outgrows it.
+    term_h = 0.25
+    panel_h = 0.25 * n + 0.6
+    max_rows = max(1, int((MAX_INCHES - 0.9) // panel_h))
+    ncols = min(len(topics), max(4, math.ceil(len(topics) / max_rows)))
     nrows = math.ceil(len(topics) / ncols)
+    if 0.9 + panel_h * nrows > MAX_INCHES:
+        term_h = max(0.14, ((MAX_INCHES - 0.9) / nrows - 0.6) / n)
+        panel_h = term_h * n + 0.6
+    panel_w = min(3.0, MAX_INCHES / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(3.0 * ncols, 0.9 + (0.25 * n + 0.6) * nrows),
+        nrows, ncols, figsize=(_fit(panel_w * ncols), _fit(0.9 + panel_h * nrows)),
         layout="constrained", squeeze=False,
     )  # fmt: skip
-    colors = plt.get_cmap("tab10")
+    # One colour per topic while the palette lasts; beyond it the panel titles
+    # name the topics and every bar takes the same colour, so none is repeated
+    # to mean two things.
+    colors = _palette(len(topics)) if len(topics) <= PALETTE_SIZE else ["C0"] * len(topics)
+    term_font = _fontsize_for(term_h)
+    title_chars = max(6, int(panel_w * 72 / (0.8 * 9)))
     for i, topic in enumerate(topics):
         ax = axes.flat[i]
         rows = table[table["topic"] == topic]
         y = np.arange(len(rows))
-        ax.barh(y, rows["weight"].to_numpy(), color=colors(i % 10))
+        ax.barh(y, rows["weight"].to_numpy(), color=colors[i])
         ax.set_yticks(y, rows["term"].tolist())
+        ax.tick_params(axis="y", labelsize=term_font)
         ax.set_ylim(n - 0.5, -0.5)
         ax.tick_params(axis="x", labelsize=7)
         _steady_ticks(ax.xaxis, 4)
         label = label_of.get(topic)
         title = f"T{topic}" if label is None or pd.isna(label) else f"T{topic} {label}"
-        ax.set_title(title, fontsize=9)
+        ax.set_title(_shorten(title, title_chars), fontsize=9)
     for ax in axes.flat[len(topics) :]:
         ax.set_visible(False)
     fig.supxlabel("weight", fontsize=9)
@@ -760,14 +907,19 @@ def keyness_bars(
     neg = table[table["score"] < 0].sort_values(["score", "term"], ascending=[True, True])
     shown = pd.concat([pos.head(n), neg.head(n).iloc[::-1]], ignore_index=True)
 
-    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.27 * max(len(shown), 1)), layout="constrained")
+    fig, ax = plt.subplots(
+        figsize=(6.5, _fit(1.2 + 0.27 * max(len(shown), 1))), layout="constrained"
+    )
     faint = shown["p_adj"].to_numpy() > alpha
     colors = np.where(shown["score"].to_numpy() > 0, "#c0392b", "#2c6fbb")
     y = np.arange(len(shown))
     bars = ax.barh(y, shown["score"].to_numpy(), color=colors)
     for bar, is_faint in zip(bars, faint, strict=True):
         bar.set_alpha(0.35 if is_faint else 1.0)
-    ax.set_yticks(y, shown["term"].tolist())
+    height = _fit(1.2 + 0.27 * max(len(shown), 1))
+    ax.set_yticks(
+        y, shown["term"].tolist(), fontsize=_fontsize_for((height - 1.2) / max(len(shown), 1))
+    )
     ax.set_ylim(len(shown) - 0.5, -0.5)
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel(f"{_label(measure)} (> 0: more frequent in {group}; < 0: in the rest)")
@@ -835,8 +987,14 @@ def similarity_matrix(
     cmap = plt.get_cmap("viridis")
 
     cell = min(0.8, max(0.2, 6.0 / size))
-    side = 1.0 + cell * size + _text_inches(labels)
-    fig, ax, cax = _new_axes_with_colorbar(ax, (side + 1.0, side + 0.3))
+    label_font = _fontsize_for(cell)
+    labels_w = _text_inches(labels, label_font)
+    # Cells shrink (and labels with them) before the figure exceeds MAX_INCHES.
+    cell = max(0.05, min(cell, (MAX_INCHES - 2.3 - labels_w) / size))
+    label_font = min(label_font, _fontsize_for(cell))
+    labels_w = _text_inches(labels, label_font)
+    side = 1.0 + cell * size + labels_w
+    fig, ax, cax = _new_axes_with_colorbar(ax, (_fit(side + 1.0), _fit(side + 0.3)))
     mesh = ax.pcolormesh(
         np.ma.masked_invalid(grid), cmap=cmap, norm=norm, edgecolors="white", linewidth=0.5
     )
@@ -850,8 +1008,8 @@ def similarity_matrix(
                     color=_text_color(v, norm, cmap),
                 )  # fmt: skip
     ticks = np.arange(size) + 0.5
-    ax.set_xticks(ticks, labels, rotation=90)
-    ax.set_yticks(ticks, labels)
+    ax.set_xticks(ticks, labels, rotation=90, fontsize=label_font)
+    ax.set_yticks(ticks, labels, fontsize=label_font)
     ax.set_xlim(0, size)
     ax.set_ylim(size, 0)
     ax.tick_params(length=0)
@@ -930,4 +1088,48 @@ def k_selection(select_k_table: pd.DataFrame) -> Figure:
         ax.grid(alpha=0.3)
         _steady_ticks(ax.yaxis, 5)
     fig.suptitle("Choosing k (bands: ± 1 sd)")
+    return fig
+
+
+def units_per_document(units: pd.DataFrame) -> Figure:
+    """Units per document, stacked by kind (heading, item, paragraph …).
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Table from :func:`policystudy.split_units` (columns ``doc_id``, ``kind``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar per document, in the order of first appearance; rows of up to
+        0.3 in, narrower (with smaller labels) for many documents so that the
+        figure stays within :data:`MAX_INCHES`.
+    """
+    _ensure_font()
+    what = "units table"
+    df = _require(units, ["doc_id", "kind"], what)
+    order = list(dict.fromkeys(df["doc_id"].tolist()))
+    counts = pd.crosstab(df["doc_id"], df["kind"]).reindex(order)
+    kinds = list(counts.columns)
+    if len(kinds) > PALETTE_SIZE:
+        raise ValueError(f"{len(kinds)} unit kinds exceed the {PALETTE_SIZE} colours")
+    colors = _palette(len(kinds))
+    row_h = max(0.1, min(0.3, (MAX_INCHES - 1.5) / len(order)))
+    labels = [str(d) for d in order]
+    font = _fontsize_for(row_h)
+    width = _fit(5.5 + _text_inches(labels, font))
+    fig, ax = plt.subplots(figsize=(width, _fit(1.5 + row_h * len(order))), layout="constrained")
+    left = np.zeros(len(order))
+    y = np.arange(len(order))
+    for kind, color in zip(kinds, colors, strict=True):
+        values = counts[kind].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=color, label=str(kind), height=0.8)
+        left += values
+    ax.set_yticks(y, labels, fontsize=font)
+    ax.set_ylim(len(order) - 0.5, -0.5)
+    ax.set_xlabel("units")
+    _steady_ticks(ax.xaxis)
+    ax.legend(title="kind", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.set_title("Units per document, by kind")
     return fig

@@ -5,6 +5,15 @@ on a corpus, writes the executed copies and their HTML renderings into an output
 folder, and lets each notebook write its tables (CSV) and figures (PNG/PDF) into
 ``<out>/<notebook>/``. Tracked files are never modified: the notebooks are read,
 never rewritten in place.
+
+Two sets of notebooks share the numbers 01, 02 …: the published study
+(``notebooks/NN-*.ipynb``), whose prose describes the bundled corpus and asserts
+its findings, and the notebooks for any corpus (``notebooks/generic/``), whose
+every result sentence is computed from the run's own tables. The published run
+(:data:`policystudy.PUBLISHED`: the bundled corpus with the published
+parameters) executes the first set; any other corpus or parameter the second,
+with each published notebook that has no generic counterpart and is marked as
+running on any corpus (notebook metadata ``{"policystudy": {"corpus": "any"}}``).
 """
 
 from __future__ import annotations
@@ -17,7 +26,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from policystudy.pipeline import PipelineParams
 
-__all__ = ["StudyError", "notebook_dir", "notebooks", "run_study", "save_figures", "save_table"]
+__all__ = [
+    "GENERIC_DIR",
+    "StudyError",
+    "is_published_run",
+    "notebook_dir",
+    "notebooks",
+    "run_study",
+    "save_figures",
+    "save_table",
+]
+
+#: Subfolder of the notebook folder holding the notebooks for any corpus.
+GENERIC_DIR = "generic"
+
+#: Parameters of a run that are not findings-shaping parameters of the published
+#: run: they only say where the run reads and writes.
+_LOCATION_PARAMETERS = frozenset({"text_column", "id_column", "output_dir", "workdir"})
 
 
 class StudyError(RuntimeError):
@@ -36,9 +61,72 @@ def notebook_dir() -> Path:
     )
 
 
-def notebooks() -> list[Path]:
-    """The numbered notebooks, in order."""
-    return sorted(p for p in notebook_dir().glob("[0-9]*.ipynb"))
+def notebooks(*, generic: bool = False) -> list[Path]:
+    """The numbered notebooks, in order.
+
+    Parameters
+    ----------
+    generic : bool, default False
+        False: the published study (``notebooks/NN-*.ipynb``). True: the set for
+        any corpus: for each number, the notebook of ``notebooks/generic/``
+        with that number, else the published notebook when its metadata marks
+        it as running on any corpus (``policystudy.corpus == "any"``); a
+        published notebook with neither (the tutorial 06, built on the bundled
+        documents) is not part of it.
+    """
+    published = sorted(p for p in notebook_dir().glob("[0-9]*.ipynb"))
+    if not generic:
+        return published
+    counterparts = {_number(p): p for p in (notebook_dir() / GENERIC_DIR).glob("[0-9]*.ipynb")}
+    chosen = []
+    for path in published:
+        if _number(path) in counterparts:
+            chosen.append(counterparts.pop(_number(path)))
+        elif _runs_on_any_corpus(path):
+            chosen.append(path)
+    return sorted([*chosen, *counterparts.values()], key=lambda p: p.name)
+
+
+def _number(path: Path) -> str:
+    return path.name.split("-", 1)[0]
+
+
+def _runs_on_any_corpus(path: Path) -> bool:
+    import json
+
+    metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    return metadata.get("policystudy", {}).get("corpus") == "any"
+
+
+def is_published_run(
+    source: str | os.PathLike[str] | None = None,
+    *,
+    parameters: dict | None = None,
+    lexicon: Sequence[str | os.PathLike[str]] = (),
+    by: str | None = None,
+) -> bool:
+    """Whether a study run is the published run, so that the published notebooks run.
+
+    The bundled corpus (``source=None``), no extra lexicon, the published
+    grouping (or none given) and every other parameter either one of
+    :meth:`policystudy.PublishedRun.parameters` with its published value or a
+    location (``text_column``, ``id_column``). A parameter the published run
+    does not know could change a finding, so it makes the run another run. A
+    ``source`` naming a copy of the bundled files is another run too: the
+    decision is taken before anything is loaded, and the notebooks for any
+    corpus state only what they compute, which is true of that copy as well.
+    """
+    from policystudy.published import PUBLISHED
+
+    if source is not None or list(lexicon):
+        return False
+    if by is not None and by != PUBLISHED.by:
+        return False
+    given = {k: v for k, v in (parameters or {}).items() if k not in _LOCATION_PARAMETERS}
+    known = PUBLISHED.parameters()
+    if set(given) - set(known):
+        return False
+    return PUBLISHED.matches(None, **given)
 
 
 def run_study(
@@ -55,6 +143,7 @@ def run_study(
     by: str | None = None,
     extras: bool = True,
     params: PipelineParams | None = None,
+    generic: bool | None = None,
 ) -> list[Path]:
     """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
@@ -94,6 +183,10 @@ def run_study(
     extras : bool
         Also write the topic explorer, word clouds and one Excel workbook per
         notebook folder (:func:`policystudy.report_extras.write_report_extras`).
+    generic : bool, optional
+        Which notebooks run (see :func:`notebooks`): ``None`` (default) decides
+        by :func:`is_published_run`, the published study for the published run
+        and the notebooks for any corpus otherwise.
 
     Returns
     -------
@@ -126,9 +219,18 @@ def run_study(
     from policystudy.report import FAILED_DIR, write_index
 
     out = Path(out).resolve()
+    if generic is None:
+        generic = not is_published_run(source, parameters=parameters, lexicon=lexicon, by=by)
+    study_set = notebooks(generic=generic)
     selected = [
-        path for path in notebooks() if not only or any(path.name.startswith(p) for p in only)
+        path for path in study_set if not only or any(path.name.startswith(p) for p in only)
     ]
+    if not selected:
+        which = "the notebooks for any corpus" if generic else "the published study"
+        raise StudyError(
+            f"no notebook of {which} starts with {' or '.join(only)}; it has "
+            f"{', '.join(p.name for p in study_set)}"
+        )
     # Every result of this run is staged and replaces earlier ones only when every
     # notebook has succeeded: a failed run leaves the previous reports intact.
     outputs = OutputSet(out, name="study")
@@ -194,14 +296,14 @@ def run_study(
     except BaseException:
         outputs.discard()
         if (out / FAILED_DIR).is_dir():
-            write_index(out, notebooks())  # so that the index lists the failed notebook
+            write_index(out, study_set)  # so that the index lists the failed notebook
         raise
     outputs.commit()
     for path in selected:
         (out / FAILED_DIR / path.name).unlink(missing_ok=True)
     if (out / FAILED_DIR).is_dir() and not any((out / FAILED_DIR).iterdir()):
         (out / FAILED_DIR).rmdir()
-    write_index(out, notebooks())
+    write_index(out, study_set)
     return done
 
 

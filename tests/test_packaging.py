@@ -174,7 +174,12 @@ def test_wheel_ships_resources_and_notebooks(unpacked):
     resources = _tree(REPO / "policystudy" / "resources")
     assert resources, "policystudy/resources/ is empty"
     assert _tree(unpacked / "policystudy" / "resources") == resources
-    notebooks = {p.name: p.read_bytes() for p in sorted((REPO / "notebooks").glob("*.ipynb"))}
+    folder = REPO / "notebooks"
+    notebooks = {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted([*folder.glob("*.ipynb"), *folder.glob("generic/*.ipynb")])
+    }
+    assert any(name.startswith("generic/") for name in notebooks)
     shipped = _tree(unpacked / "policystudy" / "_notebooks")
     assert shipped == notebooks
 

@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from policystudy import plots  # noqa: E402
@@ -324,7 +325,7 @@ def test_topic_heatmap_cells(prevalence_table):
     assert fig.axes[0].texts[0].get_text() == "-0.11"
 
 
-def test_topic_heatmap_slants_long_group_labels_only(prevalence_table):
+def test_topic_heatmap_turns_long_group_labels_only(prevalence_table):
     fig = plots.topic_heatmap(prevalence_table)  # city names fit their columns
     assert {t.get_rotation() for t in fig.axes[0].get_xticklabels()} == {0.0}
 
@@ -333,8 +334,8 @@ def test_topic_heatmap_slants_long_group_labels_only(prevalence_table):
     ax = plots.topic_heatmap(by_doc, by="doc_id").axes[0]
     labels = ax.get_xticklabels()
     assert [t.get_text() for t in labels] == sorted(DOCS[:3])
-    assert {t.get_rotation() for t in labels} == {30.0}
-    assert {t.get_horizontalalignment() for t in labels} == {"right"}
+    # vertical, not slanted: a slanted label wider than its column overlaps its neighbours
+    assert {t.get_rotation() for t in labels} == {90.0}
     # the layout makes room for the slanted labels: none is cut off by the figure edge
     fig = ax.figure
     fig.draw_without_rendering()
@@ -507,3 +508,154 @@ def test_figures_name_columns_in_words(prevalence_table, keyness_table):
     assert "share minus the other groups' share" in cax.get_ylabel()
     assert plots.figure_title(plots.topic_heatmap(prevalence_table)) == "Topic prevalence by city"
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- scaling
+# Figures at 3 and at 40 groups (and topics): tick labels do not overlap in the
+# rendered figure, no side exceeds 3000 px at the saved resolution, and no colour
+# stands for two groups.
+
+SAVE_DPI = 150  # save_figure's default
+
+
+def _group_names(n: int) -> list[str]:
+    # Labels of realistic length: a few short, some as long as a doc_id.
+    return [f"区县{i:02d}" if i % 3 else f"region-{i:02d}-municipal-plan" for i in range(n)]
+
+
+def _prevalence(n_groups: int, n_topics: int = 8) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for g, name in enumerate(_group_names(n_groups)):
+        for t in range(n_topics):
+            share = float(rng.uniform(0.02, 0.4))
+            rows.append(
+                {
+                    "group": name, "topic": t, "label": f"主题{t}/服务/建设/发展", "share": share,
+                    "diff_from_rest": share - 0.2, "ci_low": share * 0.8, "ci_high": share * 1.2,
+                    "n_docs": 1 + g % 3, "n_units": 10,
+                    "interval": "bootstrap_documents" if g % 3 else "within_document_units",
+                    "level": 0.95,
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _topic_terms(n_topics: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"topic": t, "rank": r + 1, "term": f"词语{t}{r}", "weight": 1.0 / (r + 1)}
+            for t in range(n_topics)
+            for r in range(10)
+        ]
+    )
+
+
+def _similarity(n: int) -> pd.DataFrame:
+    names = _group_names(n)
+    rng = np.random.default_rng(1)
+    values = rng.uniform(0, 1, (n, n))
+    values = (values + values.T) / 2
+    np.fill_diagonal(values, 1.0)
+    return pd.DataFrame(values, index=names, columns=names)
+
+
+def _keyness(n_terms: int) -> pd.DataFrame:
+    g2 = np.linspace(40, -40, n_terms)
+    return pd.DataFrame(
+        {"group": "g", "term": [f"术语{i:03d}" for i in range(n_terms)], "g2": g2, "p_adj": 0.01}
+    )
+
+
+def _units(n_docs: int) -> pd.DataFrame:
+    kinds = ["heading", "item", "paragraph", "title"]
+    return pd.DataFrame(
+        [{"doc_id": d, "kind": kinds[i % 4]} for d in _group_names(n_docs) for i in range(6)]
+    )
+
+
+def _figures(n: int) -> dict[str, Figure]:
+    prevalence = _prevalence(n)
+    return {
+        "topic_heatmap": plots.topic_heatmap(prevalence, by="group"),
+        "topic_heatmap_diff": plots.topic_heatmap(prevalence, by="group", value="diff_from_rest"),
+        "topic_heatmap_topics": plots.topic_heatmap(_prevalence(3, n), by="group"),
+        "prevalence_intervals": plots.prevalence_intervals(prevalence, by="group"),
+        "prevalence_intervals_topics": plots.prevalence_intervals(_prevalence(3, n), by="group"),
+        "top_terms": plots.top_terms(_topic_terms(n), labels={t: f"主题{t}" for t in range(n)}),
+        "keyness_bars": plots.keyness_bars(_keyness(2 * n), group="g", n=n),
+        "similarity_matrix": plots.similarity_matrix(_similarity(n)),
+        "units_per_document": plots.units_per_document(_units(n)),
+    }
+
+
+def _overlaps(boxes: list) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_figures_scale_without_overlapping_labels(n: int) -> None:
+    for name, fig in _figures(n).items():
+        width, height = fig.get_size_inches() * SAVE_DPI
+        assert max(width, height) <= 3000, f"{name} at {n}: {width:.0f} x {height:.0f} px"
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            for axis in (ax.xaxis, ax.yaxis):
+                labels = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+                boxes = [t.get_window_extent(renderer).shrunk(0.98, 0.98) for t in labels]
+                clash = _overlaps(boxes)
+                assert not clash, (
+                    f"{name} at {n}: tick labels overlap, e.g. "
+                    f"{labels[clash[0][0]].get_text()!r} / {labels[clash[0][1]].get_text()!r}"
+                )
+        plt.close(fig)
+
+
+def _colour(artist) -> tuple:
+    colour = artist.get_facecolor() if isinstance(artist, Patch) else artist.get_color()
+    return tuple(np.round(matplotlib.colors.to_rgba(colour), 3))
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_no_colour_stands_for_two_groups(n: int) -> None:
+    prevalence = _prevalence(n)
+    fig = plots.prevalence_intervals(prevalence, by="group")
+    legends = [lg for lg in fig.findobj(matplotlib.legend.Legend) if lg.get_title().get_text()]
+    group_legend = [lg for lg in legends if lg.get_title().get_text() == "group"]
+    if n <= plots.PALETTE_SIZE:
+        (legend,) = group_legend
+        colours = [_colour(h) for h in legend.legend_handles]
+        assert len(colours) == n and len(set(colours)) == n
+    else:
+        # No colour legend: every group is named on the y axis of the panels instead.
+        assert not group_legend
+        named = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+        assert named == set(_group_names(n))
+        drawn = {_colour(line) for ax in fig.axes for line in ax.get_lines()}
+        assert len(drawn) == 1  # one colour, which therefore distinguishes nothing
+    terms = plots.top_terms(_topic_terms(n))
+    bar_colours = [
+        {_colour(p) for p in ax.patches} for ax in terms.axes if ax.get_visible() and ax.patches
+    ]
+    if n <= plots.PALETTE_SIZE:
+        flat = [c for colours in bar_colours for c in colours]
+        assert len(flat) == len(set(flat)) == n
+    else:
+        assert len(set().union(*bar_colours)) == 1
+    units = plots.units_per_document(_units(n))
+    kinds = [_colour(p) for p in units.axes[0].get_legend().legend_handles]
+    assert len(kinds) == len(set(kinds))
+
+
+def test_prevalence_intervals_refuses_more_groups_than_colours_on_a_given_axes() -> None:
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="colours"):
+        plots.prevalence_intervals(_prevalence(12), by="group", ax=ax)

@@ -38,6 +38,7 @@ def tables(features: Features, model: TopicModel) -> dict[str, pd.DataFrame]:
         "similarity_section": compare.similarity(features, level="section"),
         "select_k": select_k(features, ks=(3, 4), n_restarts=1, n_subsamples=1),
         "topic_terms": model.topic_terms_,
+        "units": features.units,
     }
 
 
@@ -61,6 +62,7 @@ PLOTS = {
     ],
     "k_selection": lambda t: [plots.k_selection(t["select_k"])],
     "top_terms": lambda t: [plots.top_terms(t["topic_terms"])],
+    "units_per_document": lambda t: [plots.units_per_document(t["units"])],
 }
 #: Functions of policystudy.plots that draw no table.
 NOT_PLOTS = {"figure_title", "save_figure", "use_cjk_font"}
