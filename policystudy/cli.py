@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 __all__ = ["main", "build_parser"]
@@ -73,16 +74,18 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace, *, units: bool = False):
+    """The documents; with ``units``, :class:`~policystudy.stage_cache.Stages` (docs and units)."""
     import warnings
 
     from policystudy.load import load_corpus
+    from policystudy.stage_cache import load_units
 
     # The loader's warnings (renamed columns, files not read, skipped documents)
     # are notes of this command, reported like its other choices.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        docs = load_corpus(
+        docs = (partial(load_units, cache=not args.no_cache) if units else load_corpus)(
             args.source,
             text_column=args.text_column,
             id_column=args.id_column,
@@ -158,9 +161,11 @@ def _grouping(args: argparse.Namespace, docs, *, groups: int = 1) -> str:
 
 def _cmd_cache(args: argparse.Namespace) -> int:
     from policystudy.cache import MODEL_SUBDIR, ModelCache, TokenCache
+    from policystudy.stage_cache import STAGE_SUBDIR, StageCache
 
     tokens = TokenCache(args.dir)
     models = ModelCache(None if args.dir is None else Path(args.dir) / MODEL_SUBDIR)
+    stages = StageCache(None if args.dir is None else Path(args.dir) / STAGE_SUBDIR)
     if args.clear:
         # Read what is there first: clear() removes damaged and stale files too,
         # and the user should see that it did.
@@ -173,8 +178,10 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(f"removed {models.clear()} cached models from {models.directory}")
         if model_info["stale"]:
             print(f"removed {model_info['stale']} stale model files (*.pkl) of earlier versions")
+        print(f"removed {stages.clear()} cached stage results from {stages.directory}")
         return 0
-    for name, info in (("tokens", tokens.info()), ("models", models.info())):
+    infos = (("tokens", tokens.info()), ("models", models.info()), ("stages", stages.info()))
+    for name, info in infos:
         print(f"{name}:")
         print(f"  path:     {info['path']}")
         print(f"  entries:  {info['entries']}")
@@ -342,24 +349,28 @@ def _lexicon(args: argparse.Namespace, docs) -> list:
 
 def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
-    parser.add_argument("--no-cache", action="store_true", help="bypass the token and model caches")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="bypass the token, stage and model caches"
+    )
     parser.add_argument("--min-df", type=float, default=2, help="minimum document frequency")
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
 
 
-def _features(args: argparse.Namespace, units, docs):
+def _features(args: argparse.Namespace, units, docs, units_key: str | None = None):
     import warnings
 
-    from policystudy.features import build_features
-    from policystudy.tokens import Tokenizer, tokenize
+    from policystudy.stage_cache import build_features_cached
+    from policystudy.tokens import Tokenizer
 
     tokenizer = Tokenizer(lexicon=_lexicon(args, docs))
-    tokens = tokenize(units, tokenizer, n_jobs=args.n_jobs, cache=not args.no_cache)
     min_df = int(args.min_df) if float(args.min_df).is_integer() else args.min_df
     max_df = int(args.max_df) if args.max_df > 1 else args.max_df
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        features = build_features(tokens, min_df=min_df, max_df=max_df)
+        features = build_features_cached(
+            units, tokenizer, units_key=units_key, n_jobs=args.n_jobs,
+            cache=not args.no_cache, token_cache=not args.no_cache, min_df=min_df, max_df=max_df,
+        )  # fmt: skip
     for warning in caught:
         _note(args, f"warning: {warning.message}")
     return features
@@ -397,17 +408,16 @@ def _write_tables(out: str, tables: dict, *, command: str) -> None:
 def _cmd_topics(args: argparse.Namespace) -> int:
     from policystudy.compare import prevalence
     from policystudy.topics import default_k, fit_topics
-    from policystudy.units import split_units
 
-    docs = _load(args)
+    stages = _load(args, units=True)
+    docs, units = stages.docs, stages.units
     by = _grouping(args, docs)
-    units = split_units(docs)
     if args.k is not None:
         if args.k < 2:
             raise ValueError(f"--k {args.k}: a topic model needs at least 2 topics")
         # Body units bound the units kept, so this refuses before tokenizing.
         _check_k(args, args.k, int((~units["is_heading"]).sum()))
-    features = _features(args, units, docs)
+    features = _features(args, units, docs, stages.key)
     k = args.k
     if k is None and args.seed_words is None:
         k = default_k(features)
@@ -450,12 +460,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         keyness,
         similarity,
     )
-    from policystudy.units import split_units
 
-    docs = _load(args)
+    stages = _load(args, units=True)
+    docs = stages.docs
     by = _grouping(args, docs, groups=2)
     crossed, skipped = confound_columns(docs, by)
-    features = _features(args, split_units(docs), docs)
+    features = _features(args, stages.units, docs, stages.key)
     if features.units[by].nunique() < 2:
         raise ValueError(
             f"compare needs at least 2 groups: column {by!r} has "
