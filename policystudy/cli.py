@@ -397,10 +397,11 @@ def _check_k(args: argparse.Namespace, k: int, n_units: int, n_terms: int | None
 def _write_tables(out: str, tables: dict, *, command: str) -> None:
     """Write CSV tables into ``out`` as one set (see :class:`policystudy._io.OutputSet`)."""
     from policystudy._io import OutputSet
+    from policystudy.csv_out import to_csv  # = to_csv(index=False, float_format="%.6g")
 
     with OutputSet(out, name=command) as outputs:
         for name, table in tables.items():
-            outputs.write(name, table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+            outputs.write(name, to_csv(table, float_format="%.6g"))
     for name in sorted(tables):
         print(Path(out) / name)
 
