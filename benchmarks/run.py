@@ -338,7 +338,17 @@ def bench_study(src: Path | None, workdir: Path, log, label: str) -> list[dict]:
     cmd = [*policystudy_command(), "study", *([] if src is None else [str(src)])]
     cmd += ["--out", str(workdir / f"study-{label}")]
     log(f"[{label}] policystudy study")
-    run = measure(cmd, env)
+    start = time.perf_counter()
+    try:
+        run = measure(cmd, env)
+    except RuntimeError as err:
+        # A study that fails is reported (with the time until it failed), not fatal:
+        # the other measurements of the run are still written.
+        last = [line for line in str(err).splitlines() if line.strip()][-1:]
+        log(f"[{label}] policystudy study failed: {' '.join(last)}")
+        run = {"wall": time.perf_counter() - start}
+        run.update(dict.fromkeys(MEMORY_COLUMNS, math.nan))
+        label = f"{label}:failed"
     return [
         {
             "size": info["n_paragraphs"],
@@ -477,7 +487,7 @@ def evaluate(table: list[dict], imports: dict, study: list[dict] | None = None) 
             )
             check("100k_memory", size, n_jobs, row["mem_mb"], "<=", MEMORY_100K_MB, "MB")
     for row in study or ():
-        report(row["stage"].replace(":", "_seconds:"), row["size"], 1, row["seconds"], "s")
+        report(row["stage"].replace(":", "_seconds:", 1), row["size"], 1, row["seconds"], "s")
     report("import_seconds", 0, 0, imports["seconds"], "s")
     report("import_heavy_modules", 0, 0, len(imports["heavy"]), "modules")
     return checks
