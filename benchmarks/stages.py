@@ -67,14 +67,22 @@ def main(argv: list[str] | None = None) -> int:
     lap("topics")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    model.unit_topics_.to_csv(out / "unit_topics.csv", index=False)
-    model.topic_terms_.to_csv(out / "topic_terms.csv", index=False)
+    try:  # the command line's writer (same text as pandas' to_csv with %.6g floats)
+        from policystudy.csv_out import to_csv
+    except ImportError:
+
+        def to_csv(table, float_format="%.6g"):
+            return table.to_csv(index=False, float_format=float_format, lineterminator="\n")
+
+    tables = {"unit_topics.csv": model.unit_topics_, "topic_terms.csv": model.topic_terms_}
     try:
         from policystudy.compare import prevalence
 
-        prevalence(model, by="city").to_csv(out / "prevalence.csv", index=False)
+        tables["prevalence.csv"] = prevalence(model, by="city")
     except ImportError:
         pass
+    for name, table in tables.items():
+        (out / name).write_text(to_csv(table), encoding="utf-8", newline="")
     lap("output")
     times["total"] = time.perf_counter() - start
     if profiler is not None:

@@ -80,6 +80,8 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "exports": ("write_workbook", "write_workbook_from_folder", "column_dictionary"),
     "scale": ("tokenize_dask", "count_terms_dask"),
     "report_extras": (),
+    "stage_cache": (),
+    "csv_out": (),
     "study": ("save_table", "save_figures", "run_study", "StudyError"),
     "report": ("styled_table",),
     "published": ("PUBLISHED", "PublishedRun"),

@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from policystudy._io import PRIVATE_MODE, atomic_write, private_dir
+from policystudy._io import PRIVATE_MODE, atomic_write, atomic_write_with, private_dir
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -448,10 +448,13 @@ _FORMAT = 2
 _KEY_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,128}")
 
 
-def _encode(secret: bytes, key: str, meta: Mapping[str, Any], arrays: Mapping[str, Any]) -> bytes:
+def _encode(
+    secret: bytes, key: str, meta: Mapping[str, Any], arrays: Mapping[str, Any]
+) -> tuple[bytes, ...] | tuple[bytes, bytes, memoryview]:
+    """The pieces of an entry file, in order: header, checksum, payload."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # no object arrays reach here (checked by put): no pickle
-    payload = buffer.getvalue()
+    payload = buffer.getbuffer()  # a view: no copy of a large payload
     header = json.dumps(
         {
             "format": _FORMAT,
@@ -466,8 +469,16 @@ def _encode(secret: bytes, key: str, meta: Mapping[str, Any], arrays: Mapping[st
         ensure_ascii=True,
     ).encode("ascii")
     head = _PREFIX.pack(_MAGIC, len(header)) + header
-    mac = hmac.new(secret, _MODEL_DOMAIN + head + payload, hashlib.sha256).digest()
-    return head + mac + payload
+    return head, _entry_mac(secret, head, payload), payload
+
+
+def _entry_mac(secret: bytes, head: bytes | memoryview, payload: bytes | memoryview) -> bytes:
+    # Fed piece by piece: concatenating would copy a large payload (stage entries
+    # are hundreds of MB) only to hash it.
+    mac = hmac.new(secret, _MODEL_DOMAIN, hashlib.sha256)
+    mac.update(head)
+    mac.update(payload)
+    return mac.digest()
 
 
 def _decode(secret: bytes, key: str, data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
@@ -478,8 +489,9 @@ def _decode(secret: bytes, key: str, data: bytes) -> tuple[dict, dict[str, np.nd
     end = _PREFIX.size + n_header
     if len(data) < end + _MAC_BYTES:
         raise _Damaged("truncated")
-    mac, payload = data[end : end + _MAC_BYTES], data[end + _MAC_BYTES :]
-    expected = hmac.new(secret, _MODEL_DOMAIN + data[:end] + payload, hashlib.sha256).digest()
+    view = memoryview(data)
+    mac, payload = data[end : end + _MAC_BYTES], view[end + _MAC_BYTES :]
+    expected = _entry_mac(secret, view[:end], payload)
     if not hmac.compare_digest(mac, expected):
         # Tell truncation apart from other damage when the header says how long it was.
         try:
@@ -504,7 +516,7 @@ def _decode(secret: bytes, key: str, data: bytes) -> tuple[dict, dict[str, np.nd
     if not isinstance(manifest, dict) or not isinstance(meta, dict):
         raise _Damaged("header without arrays or metadata")
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+        with np.load(io.BytesIO(payload.tobytes()), allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
     except Exception as exc:  # np.load raises many types on malformed archives
         raise _Damaged(f"arrays unreadable: {exc}") from None
@@ -629,8 +641,8 @@ class ModelCache:
             if a.dtype.hasobject:
                 raise TypeError(f"array {name!r} has dtype object, which cannot be stored")
         private_dir(self.directory)
-        data = _encode(_secret(self.directory), key, dict(meta), arrays)
-        atomic_write(path, data, mode=PRIVATE_MODE)
+        pieces = _encode(_secret(self.directory), key, dict(meta), arrays)
+        atomic_write_with(path, lambda fh: [fh.write(piece) for piece in pieces], mode=PRIVATE_MODE)
         _WARNED.discard(str(path))  # a new file: its own damage is reported again
         self._evict()
 

@@ -179,9 +179,11 @@ def _grouping(args: argparse.Namespace, docs, *, groups: int = 1) -> str:
 
 def _cmd_cache(args: argparse.Namespace) -> int:
     from policystudy.cache import MODEL_SUBDIR, ModelCache, TokenCache
+    from policystudy.stage_cache import STAGE_SUBDIR, StageCache
 
     tokens = TokenCache(args.dir)
     models = ModelCache(None if args.dir is None else Path(args.dir) / MODEL_SUBDIR)
+    stages = StageCache(None if args.dir is None else Path(args.dir) / STAGE_SUBDIR)
     if args.clear:
         # Read what is there first: clear() removes damaged and stale files too,
         # and the user should see that it did.
@@ -194,8 +196,10 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         print(f"removed {models.clear()} cached models from {models.directory}")
         if model_info["stale"]:
             print(f"removed {model_info['stale']} stale model files (*.pkl) of earlier versions")
+        print(f"removed {stages.clear()} cached stage results from {stages.directory}")
         return 0
-    for name, info in (("tokens", tokens.info()), ("models", models.info())):
+    infos = (("tokens", tokens.info()), ("models", models.info()), ("stages", stages.info()))
+    for name, info in infos:
         print(f"{name}:")
         print(f"  path:     {info['path']}")
         print(f"  entries:  {info['entries']}")
@@ -356,7 +360,9 @@ def _lexicon_files(args: argparse.Namespace) -> list[str]:
 
 def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
-    parser.add_argument("--no-cache", action="store_true", help="bypass the token and model caches")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="bypass the token, stage and model caches"
+    )
     parser.add_argument("--min-df", type=float, default=2, help="minimum document frequency")
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
 
@@ -394,10 +400,11 @@ def _check_k(args: argparse.Namespace, k: int, n_units: int, n_terms: int | None
 def _write_tables(out: str, tables: dict, *, command: str) -> None:
     """Write CSV tables into ``out`` as one set (see :class:`policystudy._io.OutputSet`)."""
     from policystudy._io import OutputSet
+    from policystudy.csv_out import to_csv  # = to_csv(index=False, float_format="%.6g")
 
     with OutputSet(out, name=command) as outputs:
         for name, table in tables.items():
-            outputs.write(name, table.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+            outputs.write(name, to_csv(table, float_format="%.6g"))
     for name in sorted(tables):
         print(Path(out) / name)
 

@@ -276,7 +276,14 @@ def _check_tokens(tokens: pd.DataFrame) -> None:
             "build_features: column 'tokens' not found; pass the table returned "
             f"by policystudy.tokenize() (columns: {list(tokens.columns)})"
         )
+    join = "".join  # accepts exactly iterables of str (subclasses included), in C
     for pos, value in enumerate(tokens["tokens"]):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            try:
+                join(value)
+                continue
+            except TypeError:
+                pass
         if not isinstance(value, (list, tuple, np.ndarray)) or not all(
             isinstance(t, str) for t in value
         ):

@@ -138,12 +138,18 @@ class Prepared:
         *,
         n_jobs: int,
         cache: bool,
+        stages: Any = None,
     ) -> None:
         self.source = source
         self.documents = documents
         self.params = params
         self._n_jobs = n_jobs
         self._cache = cache
+        # Units read back with the documents from the stage cache, and their key.
+        self._units_key = None
+        if stages is not None:
+            self.__dict__["units"] = stages.units
+            self._units_key = stages.key
 
     def __repr__(self) -> str:
         done = [name for name in ("units", "tokens", "features") if name in self.__dict__]
@@ -177,10 +183,28 @@ class Prepared:
 
     @cached_property
     def features(self) -> Features:
-        """:func:`policystudy.build_features` of the tokens."""
+        """:func:`policystudy.build_features` of the tokens.
+
+        With the cache on, the feature matrix of these units and parameters is read
+        back from the stage cache when present (:mod:`policystudy.stage_cache`),
+        without tokenizing again; the result is the same either way.
+        """
         from policystudy.features import build_features
 
-        return build_features(self.tokens, **self.params.features_kwargs())
+        if not self._cache or "tokens" in self.__dict__:
+            return build_features(self.tokens, **self.params.features_kwargs())
+        from policystudy.stage_cache import build_features_cached
+        from policystudy.tokens import Tokenizer
+
+        return build_features_cached(
+            self.units,
+            Tokenizer(lexicon=self.lexicon),
+            units_key=self._units_key,
+            n_jobs=self._n_jobs,
+            cache=True,
+            token_cache=True,
+            **self.params.features_kwargs(),
+        )
 
 
 def prepare(
@@ -201,8 +225,9 @@ def prepare(
     n_jobs : int, default 1
         Tokenization processes.
     cache : bool, default True
-        Use the token cache. ``n_jobs`` and ``cache`` change how the tokens are
-        computed, never what they are, so they are not part of ``params``.
+        Use the stage cache (documents, units, feature matrix) and the token
+        cache. ``n_jobs`` and ``cache`` change how the stages are computed, never
+        what they are, so they are not part of ``params``.
 
     Returns
     -------
@@ -215,5 +240,12 @@ def prepare(
     params = PipelineParams() if params is None else params
     if not isinstance(params, PipelineParams):
         raise TypeError(f"params must be a PipelineParams, got {type(params).__name__}")
-    documents = load_corpus(source, **params.load_kwargs())
-    return Prepared(source, documents, params, n_jobs=n_jobs, cache=cache)
+    if not cache:
+        documents = load_corpus(source, **params.load_kwargs())
+        return Prepared(source, documents, params, n_jobs=n_jobs, cache=cache)
+    # Documents and units come back from the stage cache on a rerun (keyed by the
+    # input bytes and every parameter that shapes them).
+    from policystudy.stage_cache import load_units
+
+    stages = load_units(source, cache=True, **params.load_kwargs())
+    return Prepared(source, stages.docs, params, n_jobs=n_jobs, cache=cache, stages=stages)

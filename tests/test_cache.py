@@ -628,7 +628,8 @@ def test_cache_commands_on_a_damaged_database(tmp_path: Path, capsys, broken: st
     out = capsys.readouterr().out
     # SQLite's message, and for damage found by the full check the first bad page
     assert f"  damaged:  {path} ({reason}" in out and "--clear removes it" in out
-    assert len(out.splitlines()) < 12
+    # One line of damage, not SQLite's whole report: tokens, models, stages, 4 lines each.
+    assert len(out.splitlines()) < 16
     assert path.exists()  # --info only reports
     assert main(["cache", "--clear", "--dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -51,7 +51,9 @@ def test_prepare_is_the_chain_of_the_stages(docs, units, chained) -> None:
     assert isinstance(prepared, Prepared)
     assert ps.prepare is prepare
     pd.testing.assert_frame_equal(prepared.documents, docs)
-    assert "computed=[]" in repr(prepared)
+    # The stage cache gives the units with the documents; without it nothing is computed.
+    assert "computed=['units']" in repr(prepared)
+    assert "computed=[]" in repr(prepare(cache=False))
     # The bundled corpus, unchanged and without extra lexicons: the published lexicon.
     assert prepared.lexicon == [ps.tokens.PUBLISHED_LEXICON]
     pd.testing.assert_frame_equal(prepared.units, units)

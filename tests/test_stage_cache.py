@@ -1,0 +1,300 @@
+"""The stage cache: equal tables on a hit, a miss for any change, damage and planting, modes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+from policystudy import features as features_module
+from policystudy import stage_cache
+from policystudy.cache import KEY_FILE
+from policystudy.cli import main
+from policystudy.load import bundled_data_dir, load_corpus
+from policystudy.stage_cache import StageCache, build_features_cached, load_units
+from policystudy.tokens import Tokenizer, tokenize
+from policystudy.units import split_units
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the bundled corpus that a test may change."""
+    return Path(shutil.copytree(bundled_data_dir(), tmp_path / "corpus"))
+
+
+def _assert_same_frame(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert_frame_equal(a, b, check_exact=True)
+    assert list(a.dtypes) == list(b.dtypes)
+    assert a.columns.dtype == b.columns.dtype
+    assert a.attrs == b.attrs
+
+
+def _assert_same_features(a, b) -> None:
+    for name in ("units", "dropped_units_"):
+        _assert_same_frame(getattr(a, name), getattr(b, name))
+    for name in ("counts", "tfidf"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert type(x) is type(y)
+        assert x.shape == y.shape
+        for part in ("data", "indices", "indptr"):
+            assert getattr(x, part).dtype == getattr(y, part).dtype
+            np.testing.assert_array_equal(getattr(x, part), getattr(y, part))
+    assert a.vocabulary.dtype == b.vocabulary.dtype
+    np.testing.assert_array_equal(a.vocabulary, b.vocabulary)
+    assert (a.params, a.dropped_, a.adjusted_) == (b.params, b.dropped_, b.adjusted_)
+    assert a.vectorizer_.get_params().keys() == b.vectorizer_.get_params().keys()
+    np.testing.assert_array_equal(a.vectorizer_.idf_, b.vectorizer_.idf_)
+    new = [["推进", "市域治理", "现代化"], ["晋江经验"]]
+    assert (a.vectorizer_.transform(new) != b.vectorizer_.transform(new)).nnz == 0
+
+
+class _Counter:
+    """Counts calls of a stage function, to tell a hit from a miss."""
+
+    def __init__(self, monkeypatch, module, name: str) -> None:
+        self.calls = 0
+        original = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+
+def test_hit_returns_equal_tables(tmp_path: Path, monkeypatch) -> None:
+    store = tmp_path / "stages"
+    first = load_units(cache=store)
+    assert not first.hit and first.key
+    second = load_units(cache=store)
+    assert second.hit and second.key == first.key
+    fresh_docs = load_corpus()
+    for stages in (first, second):
+        _assert_same_frame(stages.docs, fresh_docs)
+        _assert_same_frame(stages.units, split_units(fresh_docs))
+
+    built = _Counter(monkeypatch, features_module, "build_features")
+    tokenizer = Tokenizer()
+    a = build_features_cached(first.units, tokenizer, units_key=first.key, cache=store)
+    b = build_features_cached(second.units, tokenizer, units_key=second.key, cache=store)
+    assert built.calls == 1
+    # Keyed by content when no key is given: a third entry, then a hit.
+    c = build_features_cached(second.units, tokenizer, cache=store)
+    d = build_features_cached(second.units, tokenizer, cache=store)
+    assert built.calls == 2
+    tokens = tokenize(first.units, tokenizer, cache=tmp_path / "tokens")
+    reference = features_module.build_features(tokenize(first.units, tokenizer, cache=False))
+    for f in (a, b, c, d):
+        # How many texts the token cache served differs by run; on a hit, all of them.
+        for frame in (f.units, f.dropped_units_, reference.units, reference.dropped_units_):
+            assert frame.attrs["cache_hits"] in (0, tokens["text"].nunique())
+            frame.attrs["cache_hits"] = 0
+        _assert_same_features(f, reference)
+    assert b.units.attrs == {**reference.units.attrs, "cache_hits": 0}
+
+
+def test_arrow_and_python_string_decoding_agree(tmp_path: Path, monkeypatch) -> None:
+    store = tmp_path / "stages"
+    load_units(cache=store)
+    with_arrow = load_units(cache=store)
+    monkeypatch.setattr(stage_cache, "_arrow_strings", lambda *a: None)
+    without = load_units(cache=store)
+    assert with_arrow.hit and without.hit
+    _assert_same_frame(with_arrow.docs, without.docs)
+    _assert_same_frame(with_arrow.units, without.units)
+
+
+def test_frames_of_every_supported_kind_round_trip() -> None:
+    frame = pd.DataFrame(
+        {
+            "s": pd.array(["一", None, "", "a,b"], dtype="str"),
+            "s_na": pd.array(["x", None, "y", "z"], dtype=pd.StringDtype("python", pd.NA)),
+            "o": pd.Series(["甲", "乙", None, "丁"], dtype=object),
+            "i": np.arange(4, dtype=np.int64),
+            "f": np.array([0.1, np.nan, -0.0, 1e300]),
+            "b": np.array([True, False, True, False]),
+            "I": pd.array([1, None, 3, 4], dtype="Int64"),
+            "B": pd.array([True, None, False, True], dtype="boolean"),
+            "t": pd.to_datetime(["2020-01-01", "2021-05-30", None, "2022-01-01"]),
+        }
+    )
+    frame.attrs = {"removed": (("d", "rule", 3, "text", 4),), "source": "x", "n": [1.5, None]}
+    arrays: dict = {}
+    spec = stage_cache._encode_frame("p", frame, arrays)
+    _assert_same_frame(stage_cache._decode_frame("p", spec, arrays), frame)
+    for bad in (
+        frame.assign(c=pd.Categorical(["a", "b", "a", "b"])),
+        frame.assign(m=pd.Series([1, "a", None, 2.0], dtype=object)),
+        frame.set_axis([3, 2, 1, 0]),
+    ):
+        with pytest.raises(stage_cache._Unsupported):
+            stage_cache._encode_frame("p", bad, {})
+
+
+@pytest.mark.filterwarnings("ignore:.*item\\(s\\) not read:UserWarning")
+@pytest.mark.parametrize(
+    "change",
+    ["document byte", "manifest byte", "new file", "removed file", "renamed other file"],
+)
+def test_any_input_byte_change_is_a_miss(corpus: Path, tmp_path: Path, change: str) -> None:
+    store = tmp_path / "stages"
+    (corpus / "notes.docx").write_bytes(b"not read")
+    before = load_units(corpus, cache=store)
+    assert load_units(corpus, cache=store).hit
+    doc = sorted(corpus.glob("*.txt"))[0]
+    if change == "document byte":
+        data = doc.read_bytes()
+        doc.write_bytes(data.replace("。".encode(), "，".encode(), 1))
+    elif change == "manifest byte":
+        manifest = corpus / "manifest.csv"
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text.replace("2021", "2022", 1), encoding="utf-8")
+    elif change == "new file":
+        (corpus / "slides.pdf").write_bytes(b"%PDF")
+    elif change == "removed file":
+        (corpus / "notes.docx").unlink()
+    else:
+        (corpus / "notes.docx").rename(corpus / "notes2.docx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        after = load_units(corpus, cache=store)
+        fresh = load_corpus(corpus)
+    assert not after.hit and after.key != before.key
+    _assert_same_frame(after.docs, fresh)
+    assert load_units(corpus, cache=store).hit
+
+
+def test_any_parameter_change_is_a_miss(tmp_path: Path, monkeypatch) -> None:
+    store = tmp_path / "stages"
+    base = load_units(cache=store)
+    keys = {base.key}
+    for kwargs in (
+        {"template_min_docs": None},
+        {"page_chrome": False},
+        {"clean": False},
+        {"opencc_config": "tw2s"},
+        {"errors": "skip"},
+    ):
+        stages = load_units(cache=store, **kwargs)
+        assert not stages.hit, kwargs
+        _assert_same_frame(stages.docs, load_corpus(**kwargs))
+        keys.add(stages.key)
+    assert len(keys) == 6
+    # Custom cleaning functions cannot be keyed: run uncached, never a stale hit.
+    custom = load_units(cache=store, steps=(str.strip,))
+    assert custom.key is None and not custom.hit
+
+    built = _Counter(monkeypatch, features_module, "build_features")
+    units = base.units
+    variants = [
+        (Tokenizer(), {}),
+        (Tokenizer(min_length=1), {}),
+        (Tokenizer(lexicon=None), {}),
+        (Tokenizer(), {"min_df": 1}),
+        (Tokenizer(), {"max_df": 0.9}),
+        (Tokenizer(), {"sublinear_tf": False}),
+        (Tokenizer(), {"include_headings": True}),
+    ]
+    for tokenizer, params in variants:
+        build_features_cached(units, tokenizer, units_key=base.key, cache=store, **params)
+    assert built.calls == len(variants)
+    for tokenizer, params in variants:
+        build_features_cached(units, tokenizer, units_key=base.key, cache=store, **params)
+    assert built.calls == len(variants)  # all hits now
+    # Another package file is another key.
+    monkeypatch.setattr(stage_cache, "_code_fingerprint", lambda: "edited")
+    assert not load_units(cache=store).hit
+
+
+def _entries(store: Path) -> list[Path]:
+    return sorted(store.glob("*.stage"))
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "truncated", "garbage", "planted"])
+def test_damaged_or_planted_entries_are_misses(tmp_path: Path, damage: str) -> None:
+    store = tmp_path / "stages"
+    first = load_units(cache=store)
+    (entry,) = _entries(store)
+    data = entry.read_bytes()
+    if damage == "flipped byte":
+        pos = len(data) // 2
+        entry.write_bytes(data[:pos] + bytes([data[pos] ^ 1]) + data[pos + 1 :])
+    elif damage == "truncated":
+        entry.write_bytes(data[: len(data) // 3])
+    elif damage == "garbage":
+        entry.write_bytes(os.urandom(4096))
+    else:
+        # A well-formed entry made with another folder's key, put under this name.
+        other = tmp_path / "other"
+        load_units(cache=other)
+        (planted,) = _entries(other)
+        assert planted.name == entry.name and planted.read_bytes() != data
+        shutil.copyfile(planted, entry)
+    with pytest.warns(RuntimeWarning, match="damaged"):
+        again = load_units(cache=store)
+    assert not again.hit
+    _assert_same_frame(again.docs, first.docs)
+    assert load_units(cache=store).hit  # rewritten
+
+
+def test_files_are_private_and_cache_false_writes_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "new" / "stages"
+    stages = load_units(cache=store)
+    build_features_cached(stages.units, units_key=stages.key, cache=store)
+    assert len(_entries(store)) == 2
+    for path in [*_entries(store), store / KEY_FILE]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (store, store.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    untouched = tmp_path / "untouched"
+    load_units(cache=False)
+    build_features_cached(stages.units, cache=False, token_cache=False)
+    assert not untouched.exists()
+
+
+def test_warnings_are_given_on_a_miss_and_on_a_hit(corpus: Path, tmp_path: Path) -> None:
+    (corpus / "slides.pdf").write_bytes(b"%PDF")
+    store = tmp_path / "stages"
+    for expected_hit in (False, True):
+        with pytest.warns(UserWarning, match="slides.pdf"):
+            stages = load_units(corpus, cache=store)
+        assert stages.hit is expected_hit
+        with pytest.warns(UserWarning, match="min_df=2 lowered to 1"):
+            build_features_cached(
+                stages.units.head(20), units_key=f"{stages.key}-head", cache=store
+            )
+
+
+def test_cli_uses_and_clears_the_stage_cache(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(tmp_path / "cache"))
+    outs = []
+    for name, extra in (("cold", []), ("warm", []), ("bypass", ["--no-cache"])):
+        out = tmp_path / name
+        assert main(["topics", "--k", "4", "--out", str(out), *extra]) == 0
+        outs.append(out)
+    for out in outs[1:]:
+        for name in ("unit_topics.csv", "topic_terms.csv", "prevalence.csv"):
+            assert (out / name).read_bytes() == (outs[0] / name).read_bytes()
+    capsys.readouterr()
+    assert main(["cache", "--info"]) == 0
+    info = capsys.readouterr().out
+    assert "stages:" in info and f"{tmp_path / 'cache' / 'stages'}" in info
+    assert "entries:  2" in info.split("stages:")[1]
+    assert main(["cache", "--clear"]) == 0
+    assert "removed 2 cached stage results" in capsys.readouterr().out
+    assert not _entries(tmp_path / "cache" / "stages")
+
+
+def test_stage_cache_is_a_model_cache_container(tmp_path: Path) -> None:
+    # One container, one integrity mechanism: the stage store only changes folder,
+    # suffix and bound.
+    store = StageCache(tmp_path)
+    assert store.directory == tmp_path and store._SUFFIX == ".stage"
+    assert StageCache().directory.name == stage_cache.STAGE_SUBDIR
