@@ -95,24 +95,18 @@ def _params(args: argparse.Namespace):
 
 def _prepare(args: argparse.Namespace):
     """:func:`policystudy.prepare` of the command's source and parameters, documents loaded."""
-    import warnings
 
     from policystudy.pipeline import prepare
 
     params = _params(args)
     # The loader's warnings (renamed columns, files not read, skipped documents)
-    # are notes of this command, reported like its other choices.
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        prepared = prepare(
-            args.source,
-            params=params,
-            n_jobs=getattr(args, "n_jobs", 1),
-            cache=not getattr(args, "no_cache", False),
-        )
-    for warning in caught:
-        _note(args, f"warning: {warning.message}")
-    return prepared
+    # reach stderr as one line each through main().
+    return prepare(
+        args.source,
+        params=params,
+        n_jobs=getattr(args, "n_jobs", 1),
+        cache=not getattr(args, "no_cache", False),
+    )
 
 
 #: Longest metadata cell of the text table of ``policystudy corpus`` (``--csv`` keeps
@@ -369,14 +363,7 @@ def _add_features(parser: argparse.ArgumentParser) -> None:
 
 def _features(args: argparse.Namespace, prepared):
     """The prepared features; the vocabulary's warnings (bounds lowered) are notes."""
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        features = prepared.features
-    for warning in caught:
-        _note(args, f"warning: {warning.message}")
-    return features
+    return prepared.features
 
 
 def _check_k(args: argparse.Namespace, k: int, n_units: int, n_terms: int | None = None) -> None:
@@ -575,6 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with warnings.catch_warnings():
+            # Every warning, each time it is raised, as one line on stderr.
+            warnings.simplefilter("always")
             warnings.showwarning = show
             # Refuse an unusable output folder before any expensive work.
             if getattr(args, "out", None) is not None:

@@ -200,6 +200,17 @@ def test_wheel_metadata(wheel, unpacked):
     assert {n.split("/", 1)[0] for n in names} == {"policystudy", dist_info.name}
 
 
+def _run_from_wheel(unpacked: Path, cwd: Path, code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` importing policystudy from the unpacked wheel only (cwd elsewhere)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(unpacked)},
+        capture_output=True,
+        text=True,
+    )
+
+
 @pytest.mark.slow
 def test_installed_wheel_finds_its_bundled_corpus(unpacked, tmp_path):
     # Import from the unpacked wheel only (cwd elsewhere, wheel first on the path).
@@ -207,13 +218,7 @@ def test_installed_wheel_finds_its_bundled_corpus(unpacked, tmp_path):
         "import policystudy, policystudy.load as load; "
         "print(policystudy.__file__); print(load.bundled_data_dir())"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(unpacked)},
-        capture_output=True,
-        text=True,
-    )
+    proc = _run_from_wheel(unpacked, tmp_path, code)
     assert proc.returncode == 0, proc.stderr
     package_file, data_dir = (Path(line) for line in proc.stdout.strip().splitlines()[-2:])
     assert package_file.resolve().is_relative_to(unpacked.resolve())
@@ -278,13 +283,7 @@ def test_study_runs_from_the_installed_wheel(unpacked, tmp_path):
         "import sys, policystudy.study as s; from policystudy.cli import main; "
         "print(s.notebook_dir()); sys.exit(main(['study', '--only', '01', '--out', 'rep']))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(unpacked)},
-        capture_output=True,
-        text=True,
-    )
+    proc = _run_from_wheel(unpacked, tmp_path, code)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert Path(lines[0]) == unpacked / "policystudy" / "_notebooks"
