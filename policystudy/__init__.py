@@ -27,7 +27,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "units": ("split_units", "corpus_summary"),
     "tokens": ("Tokenizer", "tokenize", "harvest_terms", "write_lexicon", "lexicon_for"),
     "terms": ("discover_terms",),
-    "cache": ("TokenCache",),
+    "cache": ("CacheWarning", "TokenCache"),
     "features": ("build_features", "Features", "document_frequency_bounds"),
     "pipeline": ("prepare", "PipelineParams", "Prepared"),
     "topics": (

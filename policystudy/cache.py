@@ -59,10 +59,20 @@ __all__ = [
     "DEFAULT_MODEL_MAX_BYTES",
     "KEY_FILE",
     "MODEL_SUBDIR",
+    "CacheWarning",
     "ModelCache",
     "TokenCache",
     "cache_dir",
 ]
+
+
+class CacheWarning(RuntimeWarning):
+    """A cache file that was damaged, forged or unusable, and what was done about it.
+
+    A warning about the state of a cache, not about the corpus: results are the
+    same with or without it, and cached results never repeat it.
+    """
+
 
 #: Default bound on the cache file (bytes).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -161,7 +171,7 @@ def _secret(directory: Path) -> bytes:
         warnings.warn(
             f"cache key {path} {problem}; replaced it with a new private key "
             "(entries checked with the old key are recomputed)",
-            RuntimeWarning,
+            CacheWarning,
             stacklevel=4,
         )
         atomic_write(path, secrets.token_bytes(_KEY_BYTES), mode=PRIVATE_MODE)
@@ -200,7 +210,7 @@ def _warn_once(path: Path, message: str) -> None:
     if str(path) in _WARNED:
         return
     _WARNED.add(str(path))
-    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    warnings.warn(message, CacheWarning, stacklevel=4)
 
 
 class TokenCache:
@@ -307,7 +317,7 @@ class TokenCache:
                 f"token cache {self.path}: {rejected} entries failed their checksum "
                 "(edited, damaged or not written by this cache); ignored them and "
                 "tokenized those texts again",
-                RuntimeWarning,
+                CacheWarning,
                 stacklevel=2,
             )
         return found

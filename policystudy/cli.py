@@ -29,6 +29,11 @@ Choices the commands make when not told, each reported in one line on stderr
 - document-frequency bounds lowered for a tiny corpus
   (:func:`policystudy.features.document_frequency_bounds`).
 
+A rerun of ``topics``, ``compare``, ``agenda`` or ``terms`` with the same input
+bytes, arguments and package reads its tables back from the stage cache
+(:func:`policystudy.stage_cache.command_key`) and prints the same notes and
+warnings the first run printed; ``--no-cache`` computes everything again.
+
 User errors (a ``--by`` that is no metadata column, a grouping with fewer than
 two groups for ``compare``, a ``--k`` the corpus cannot support) are one line on
 stderr and exit status 2, before any tokenizing or fitting.
@@ -42,6 +47,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["main", "build_parser"]
+
+#: Commands whose results are only the CSV tables they write: a rerun with the
+#: same input, arguments and package reads them back (see the module docs).
+TABLE_COMMANDS = ("topics", "compare", "agenda", "terms")
 
 
 def __getattr__(name: str):
@@ -138,7 +147,15 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 
 def _note(args: argparse.Namespace, message: str) -> None:
     """One line on stderr: a choice the command made or a change it had to make."""
-    print(f"policystudy {args.command}: {message}", file=sys.stderr)
+    _say(args, f"policystudy {args.command}: {message}")
+
+
+def _say(args: argparse.Namespace, line: str, *, record: bool = True) -> None:
+    """Print a line on stderr, kept (``record``) for a rerun that reads the tables back."""
+    print(line, file=sys.stderr)
+    messages = getattr(args, "messages_", None)
+    if record and messages is not None:
+        messages.append(line)
 
 
 def _grouping(args: argparse.Namespace, docs, *, groups: int = 1) -> str:
@@ -283,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("agenda", help="policy-agenda dictionary codes and shares per group")
     _add_source(p)
     p.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
-    p.add_argument("--no-cache", action="store_true", help="bypass the token cache")
+    p.add_argument(
+        "--no-cache", action="store_true", help="bypass the token, stage and table caches"
+    )
     p.add_argument(
         "--dictionary", default="default", help="'default' or a dictionary file (CSV or YAML)"
     )
@@ -310,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("terms", help="discover candidate terms of a corpus -> DIR/terms.csv")
     _add_source(p)
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--no-cache", action="store_true", help="compute again (bypass the stage caches)"
+    )
     p.add_argument("--min-count", type=int, default=None, help="minimum occurrences")
     p.add_argument("--min-docs", type=int, default=None, help="minimum documents")
     p.add_argument("--max-len", type=int, default=None, help="longest term (characters)")
@@ -355,7 +377,7 @@ def _lexicon_files(args: argparse.Namespace) -> list[str]:
 def _add_features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-jobs", type=int, default=1, help="tokenization processes")
     parser.add_argument(
-        "--no-cache", action="store_true", help="bypass the token, stage and model caches"
+        "--no-cache", action="store_true", help="bypass the token, stage, model and table caches"
     )
     parser.add_argument("--min-df", type=float, default=2, help="minimum document frequency")
     parser.add_argument("--max-df", type=float, default=0.5, help="maximum document frequency")
@@ -384,16 +406,25 @@ def _check_k(args: argparse.Namespace, k: int, n_units: int, n_terms: int | None
         )
 
 
-def _write_tables(out: str, tables: dict, *, command: str) -> None:
-    """Write CSV tables into ``out`` as one set (see :class:`policystudy._io.OutputSet`)."""
-    from policystudy._io import OutputSet
+def _write_tables(args: argparse.Namespace, tables: dict) -> None:
+    """Write CSV tables into ``--out`` as one set (see :class:`policystudy._io.OutputSet`)."""
     from policystudy.csv_out import to_csv  # = to_csv(index=False, float_format="%.6g")
 
-    with OutputSet(out, name=command) as outputs:
-        for name, table in tables.items():
-            outputs.write(name, to_csv(table, float_format="%.6g"))
-    for name in sorted(tables):
-        print(Path(out) / name)
+    _write_files(args, {name: to_csv(table, float_format="%.6g") for name, table in tables.items()})
+
+
+def _write_files(args: argparse.Namespace, files: dict) -> None:
+    from policystudy._io import OutputSet
+
+    with OutputSet(args.out, name=args.command) as outputs:
+        for name, data in files.items():
+            outputs.write(name, data)
+    args.tables_ = {
+        name: data.encode("utf-8") if isinstance(data, str) else data
+        for name, data in files.items()
+    }
+    for name in sorted(files):
+        print(Path(args.out) / name)
 
 
 def _cmd_topics(args: argparse.Namespace) -> int:
@@ -431,13 +462,12 @@ def _cmd_topics(args: argparse.Namespace) -> int:
     first = ["doc_id", "unit_id", "section", "text", "topic", "weight", "label"]
     unit_topics = unit_topics[first + [c for c in unit_topics.columns if c not in first]]
     _write_tables(
-        args.out,
+        args,
         {
             "unit_topics.csv": unit_topics,
             "topic_terms.csv": model.topic_terms_,
             "prevalence.csv": prevalence(model, by=by, random_state=args.random_state),
         },
-        command="topics",
     )
     return 0
 
@@ -467,7 +497,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     doc_sim = similarity(features, level="doc")
     section_sim = similarity(features, level="section")
     _write_tables(
-        args.out,
+        args,
         {
             "keyness.csv": keyness(features, by=by),
             "distinctive_tfidf.csv": distinctive_tfidf(features, by=by),
@@ -475,7 +505,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             "similarity_section.csv": section_sim.reset_index(names="section"),
             "confounds.csv": confounds(features.units, crossed),
         },
-        command="compare",
     )
     return 0
 
@@ -492,11 +521,7 @@ def _cmd_agenda(args: argparse.Namespace) -> int:
     shares = agenda_shares(codes, by=by, random_state=args.random_state)
     first = ["doc_id", "unit_id", "section", "text", "category", "category_share", "n_matches"]
     codes = codes[first + [c for c in codes.columns if c not in first]]
-    _write_tables(
-        args.out,
-        {"agenda_units.csv": codes, "agenda_shares.csv": shares},
-        command="agenda",
-    )
+    _write_tables(args, {"agenda_units.csv": codes, "agenda_shares.csv": shares})
     return 0
 
 
@@ -537,8 +562,28 @@ def _cmd_terms(args: argparse.Namespace) -> int:
         exclude_known=not args.include_known,
         lexicon=prepared.lexicon,
     )
-    _write_tables(args.out, {"terms.csv": table}, command="terms")
+    _write_tables(args, {"terms.csv": table})
     return 0
+
+
+def _run_cached(args: argparse.Namespace) -> int:
+    """Run a table command, or write the tables of an identical earlier run."""
+    from policystudy import stage_cache
+
+    key = stage_cache.command_key(args.command, vars(args))
+    hit = stage_cache.get_tables(key) if key is not None else None
+    if hit is not None:
+        files, messages = hit
+        for line in messages:
+            print(line, file=sys.stderr)
+        _write_files(args, files)
+        return 0
+    args.messages_ = []
+    status = int(args.func(args) or 0)
+    tables = getattr(args, "tables_", None)
+    if key is not None and status == 0 and tables is not None:
+        stage_cache.put_tables(key, tables, args.messages_)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -554,11 +599,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from policystudy._io import check_output_dir
+    from policystudy.cache import CacheWarning
     from policystudy.load import CorpusError
     from policystudy.study import StudyError
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
-        print(f"policystudy {args.command}: warning: {message}", file=sys.stderr)
+        # A cache's own trouble is not a property of the corpus: never replayed.
+        record = not issubclass(category, CacheWarning)
+        _say(args, f"policystudy {args.command}: warning: {message}", record=record)
 
     try:
         with warnings.catch_warnings():
@@ -568,6 +616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Refuse an unusable output folder before any expensive work.
             if getattr(args, "out", None) is not None:
                 check_output_dir(args.out)
+            if args.command in TABLE_COMMANDS and not args.no_cache:
+                return _run_cached(args)
             return int(args.func(args) or 0)
     except (CorpusError, StudyError, ValueError, KeyError, OSError) as err:
         if os.environ.get("POLICYSTUDY_DEBUG"):

@@ -3,7 +3,7 @@
 A rerun on unchanged input recomputes nothing before the topic model: loading,
 cleaning, unit splitting, tokenizing and the TF-IDF matrix are each a function of
 the input bytes and a handful of parameters, so their results are stored once and
-read back. Two kinds of entry:
+read back. Three kinds of entry:
 
 * **documents** (:func:`load_units`): the tables of :func:`policystudy.load_corpus`
   and :func:`policystudy.split_units`, keyed by the bytes of every file the loader
@@ -12,7 +12,14 @@ read back. Two kinds of entry:
 * **features** (:func:`build_features_cached`): the :class:`~policystudy.Features`
   of :func:`policystudy.build_features` on those units, keyed by the documents key
   (or, for units from elsewhere, their content), the tokenizer's fingerprint
-  (:attr:`policystudy.Tokenizer.fingerprint`) and every feature parameter.
+  (:attr:`policystudy.Tokenizer.fingerprint`) and every feature parameter;
+* **tables** (:func:`command_key`, :func:`get_tables`, :func:`put_tables`): the CSV
+  files a table command of the command line wrote (``topics``, ``compare``,
+  ``agenda``, ``terms``) and the lines it printed on stderr, keyed by the command,
+  its arguments (and the bytes of every file an argument names), the input bytes,
+  every file of the installed package and the library versions. A rerun with
+  nothing changed then only reads its input (to hash it), reads the entry and
+  writes the files: no model is fitted and no table computed.
 
 A changed byte, parameter, package file or library version is a different key: a
 miss. The warnings the stages gave are stored with the result and given again on a
@@ -53,10 +60,14 @@ from policystudy.cache import ModelCache, cache_dir
 __all__ = [
     "DEFAULT_STAGE_MAX_BYTES",
     "STAGE_SUBDIR",
+    "UNKEYED_ARGUMENTS",
     "StageCache",
     "Stages",
     "build_features_cached",
+    "command_key",
+    "get_tables",
     "load_units",
+    "put_tables",
 ]
 
 #: Folder of the stage cache inside :func:`policystudy.cache.cache_dir`.
@@ -773,3 +784,142 @@ def _decode_features(cls, meta: dict, arrays: dict[str, np.ndarray]):
         adjusted_=_decode_json(meta["adjusted"]),
     )
     return features, _warning_list(meta)
+
+
+# --- command tables ---------------------------------------------------------------------
+
+#: Arguments that do not change a command's tables: where they are written, how
+#: many processes compute them, and whether caches are used.
+UNKEYED_ARGUMENTS = frozenset({"command", "func", "out", "no_cache", "n_jobs"})
+
+
+@functools.lru_cache(maxsize=1)
+def _package_digest() -> str:
+    """Every file of the installed package: code, lexicons, stopwords, dictionaries.
+
+    The tables of a command depend on the package's data files as well as on its
+    code; the stage entries need only the code, because the tokenizer's
+    fingerprint already covers the lexicon and stopwords it uses.
+    """
+    import platform
+
+    import policystudy
+
+    digest = hashlib.sha256(b"policystudy package files v1\x00")
+    root = Path(policystudy.__file__).resolve().parent
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\x00")
+        digest.update(_file_digest(path).encode())
+    digest.update(platform.python_version().encode())
+    return digest.hexdigest()
+
+
+def _argument_files(name: str, value: Any, files: dict[str, str]) -> None:
+    """Add the content digest of every existing file an argument names.
+
+    A file is keyed by its bytes, so an edited ``--lexicon`` or ``--dictionary``
+    file is a miss. Raises :class:`_Unsupported` for a value that cannot be keyed
+    (a folder other than the source, or a value that is not a JSON scalar).
+    """
+    values = value if isinstance(value, (list, tuple)) else [value]
+    for item in values:
+        if item is None or type(item) in (int, float, bool):
+            continue
+        if not isinstance(item, str):
+            raise _Unsupported(f"argument {name}={item!r}")
+        path = Path(item)
+        if path.is_file():
+            files[f"{name}:{item}"] = _file_digest(path)
+        elif path.is_dir():
+            raise _Unsupported(f"argument {name} names a folder")
+
+
+def command_key(command: str, arguments: Mapping[str, Any]) -> str | None:
+    """Cache key of the tables a command writes, or None when they cannot be keyed.
+
+    Parameters
+    ----------
+    command : str
+        The command's name (``"topics"``, ``"compare"`` …).
+    arguments : mapping
+        Its parsed arguments (``vars(args)``). :data:`UNKEYED_ARGUMENTS` are left
+        out; ``source`` is keyed by the bytes the loader reads (as the documents
+        entry is), every other argument by its value and, when it names a file, by
+        that file's bytes.
+
+    Returns
+    -------
+    str or None
+        Equal for two runs exactly when their input bytes, arguments, package
+        files and library versions are equal. None when the input cannot be read
+        (the command itself then reports why) or an argument cannot be keyed.
+    """
+    from policystudy.load import bundled_data_dir
+
+    values = {k: v for k, v in sorted(arguments.items()) if k not in UNKEYED_ARGUMENTS}
+    source = values.pop("source", None)
+    files: dict[str, str] = {}
+    try:
+        for name, value in values.items():
+            _argument_files(name, value, files)
+        path = bundled_data_dir() if source is None else Path(source)
+        digest = _input_digest(path, values.get("encoding"))
+        return _key(
+            f"tables-{command}",
+            {
+                "arguments": values,
+                "files": files,
+                "input": digest,
+                "package": _package_digest(),
+            },
+        )
+    except Exception as exc:  # unreadable input or an unkeyable argument: run uncached
+        _log.debug("stage cache: no key for %s %s: %s", command, source, exc)
+        return None
+
+
+def get_tables(key: str, cache: CacheArg = True) -> tuple[dict[str, bytes], list[str]] | None:
+    """The files and stderr lines a command gave for ``key``, or None on a miss.
+
+    Returns
+    -------
+    (dict, list) or None
+        ``{file name: bytes}`` in the order the command wrote them, and the lines
+        it printed on stderr (its notes and the corpus's warnings), in order.
+    """
+    store = _store(cache)
+    if store is None:
+        return None
+    return _get(store, key, _decode_tables)
+
+
+def put_tables(
+    key: str, tables: Mapping[str, bytes], messages: list[str], cache: CacheArg = True
+) -> None:
+    """Store the files and stderr lines of a successful command run under ``key``."""
+    store = _store(cache)
+    if store is None:
+        return
+
+    def encode(arrays: dict) -> dict:
+        names = list(tables)
+        for i, name in enumerate(names):
+            arrays[f"table.{i}"] = np.frombuffer(bytes(tables[name]), dtype=np.uint8)
+        return {"tables": names, "messages": list(messages)}
+
+    _put(store, key, encode)
+
+
+def _decode_tables(meta: dict, arrays: dict[str, np.ndarray]):
+    names, messages = meta["tables"], meta["messages"]
+    if not (
+        isinstance(names, list)
+        and isinstance(messages, list)
+        and all(isinstance(x, str) for x in names + messages)
+        and set(arrays) == {f"table.{i}" for i in range(len(names))}
+    ):
+        raise ValueError("entry without valid table names and messages")
+    tables = {name: arrays[f"table.{i}"].tobytes() for i, name in enumerate(names)}
+    return tables, messages

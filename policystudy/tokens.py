@@ -52,7 +52,7 @@ import pandas as pd
 
 from policystudy._io import atomic_write, refuse_corpus_dir
 from policystudy._validation import MissingColumnError
-from policystudy.cache import TokenCache
+from policystudy.cache import CacheWarning, TokenCache
 from policystudy.markers import CN_DIGITS
 from policystudy.published import PUBLISHED
 
@@ -619,7 +619,7 @@ def _cache_unusable(store: TokenCache, exc: Exception, *, explicit: bool) -> Non
     warnings.warn(
         f"token cache {store.path} cannot be used ({exc}); tokenizing without it. "
         "Set POLICYSTUDY_CACHE to a writable folder, or pass cache=False.",
-        RuntimeWarning,
+        CacheWarning,
         stacklevel=3,
     )
 

@@ -286,9 +286,10 @@ def test_cli_uses_and_clears_the_stage_cache(tmp_path: Path, monkeypatch, capsys
     assert main(["cache", "--info"]) == 0
     info = capsys.readouterr().out
     assert "stages:" in info and f"{tmp_path / 'cache' / 'stages'}" in info
-    assert "entries:  2" in info.split("stages:")[1]
+    # documents + units, features, and the tables of the command
+    assert "entries:  3" in info.split("stages:")[1]
     assert main(["cache", "--clear"]) == 0
-    assert "removed 2 cached stage results" in capsys.readouterr().out
+    assert "removed 3 cached stage results" in capsys.readouterr().out
     assert not _entries(tmp_path / "cache" / "stages")
 
 
@@ -298,3 +299,156 @@ def test_stage_cache_is_a_model_cache_container(tmp_path: Path) -> None:
     store = StageCache(tmp_path)
     assert store.directory == tmp_path and store._SUFFIX == ".stage"
     assert StageCache().directory.name == stage_cache.STAGE_SUBDIR
+
+
+# --- command tables ---------------------------------------------------------------------
+
+NO_MANIFEST = Path(__file__).parent / "fixtures" / "corpora" / "folder_no_manifest"
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A folder of three .txt files without a manifest (not the bundled corpus)."""
+    return Path(shutil.copytree(NO_MANIFEST, tmp_path / "small"))
+
+
+def _counting(monkeypatch, name: str) -> list[int]:
+    """Count the calls of a command function of the CLI (the parser binds it per run)."""
+    from policystudy import cli
+
+    calls: list[int] = []
+    original = getattr(cli, name)
+
+    def wrapped(args):
+        calls.append(1)
+        return original(args)
+
+    monkeypatch.setattr(cli, name, wrapped)
+    return calls
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
+
+
+@pytest.mark.parametrize(
+    ("command", "function", "extra"),
+    [
+        ("topics", "_cmd_topics", ["--k", "2"]),
+        ("compare", "_cmd_compare", []),
+        ("agenda", "_cmd_agenda", []),
+        ("terms", "_cmd_terms", []),
+    ],
+)
+def test_a_rerun_reads_the_tables_back(
+    tmp_path: Path, small_corpus: Path, monkeypatch, capsys, command, function, extra
+) -> None:
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(tmp_path / "cache"))
+    calls = _counting(monkeypatch, function)
+    argv = [command, str(small_corpus), *extra]
+    assert main([*argv, "--out", str(tmp_path / "first")]) == 0
+    first = capsys.readouterr()
+    # Another folder and another number of processes: the same tables.
+    jobs = ["--n-jobs", "2"] if command != "terms" else []
+    assert main([*argv, "--out", str(tmp_path / "second"), *jobs]) == 0
+    second = capsys.readouterr()
+    assert calls == [1], "the rerun computed the tables again"
+    assert _files(tmp_path / "second") == _files(tmp_path / "first") != {}
+    # The same notes and warnings, and the files of this run listed on stdout.
+    assert second.err == first.err
+    assert second.out == first.out.replace(str(tmp_path / "first"), str(tmp_path / "second"))
+    assert (tmp_path / "second" / f".policystudy-{command}.json").is_file()
+    # --no-cache computes them again, to the same bytes.
+    assert main([*argv, "--out", str(tmp_path / "third"), "--no-cache"]) == 0
+    assert calls == [1, 1]
+    assert _files(tmp_path / "third") == _files(tmp_path / "first")
+
+
+def test_a_changed_input_file_or_argument_is_computed_again(
+    tmp_path: Path, small_corpus: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(tmp_path / "cache"))
+    calls = _counting(monkeypatch, "_cmd_topics")
+    lexicon = tmp_path / "lexicon.txt"
+    lexicon.write_text("生态环境\n", encoding="utf-8")
+    argv = ["topics", str(small_corpus), "--k", "2", "--lexicon", str(lexicon)]
+
+    def run(name: str, *extra: str) -> dict[str, bytes]:
+        assert main([*argv, *extra, "--out", str(tmp_path / name)]) == 0
+        capsys.readouterr()
+        return _files(tmp_path / name)
+
+    base = run("base")
+    assert run("again") == base and len(calls) == 1
+    # A document edited: its own unit texts change.
+    doc = sorted(small_corpus.glob("*.txt"))[0]
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n加快建设数字政府。\n", encoding="utf-8")
+    edited = run("edited")
+    assert len(calls) == 2 and edited["unit_topics.csv"] != base["unit_topics.csv"]
+    assert "数字政府" in edited["unit_topics.csv"].decode("utf-8")
+    # The lexicon file edited (same name): keyed by its bytes.
+    lexicon.write_text("生态环境\n养老服务\n", encoding="utf-8")
+    run("lexicon")
+    assert len(calls) == 3
+    # Another argument.
+    run("seed", "--random-state", "1")
+    assert len(calls) == 4
+    run("seed-again", "--random-state", "1")
+    assert len(calls) == 4
+
+
+def test_a_failed_run_stores_no_tables(tmp_path: Path, small_corpus: Path, monkeypatch) -> None:
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(tmp_path / "cache"))
+    calls = _counting(monkeypatch, "_cmd_topics")
+    argv = ["topics", str(small_corpus), "--by", "no_such_column", "--out", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert main(argv) == 2
+    assert calls == [1, 1]
+    assert not (tmp_path / "o" / "unit_topics.csv").exists()
+
+
+def test_cache_warnings_are_not_replayed(
+    tmp_path: Path, small_corpus: Path, monkeypatch, capsys
+) -> None:
+    from policystudy import cli
+    from policystudy.cache import CacheWarning
+
+    monkeypatch.setenv("POLICYSTUDY_CACHE", str(tmp_path / "cache"))
+    original = cli._cmd_terms
+
+    def with_warnings(args):
+        warnings.warn("cache file x was damaged; removed", CacheWarning, stacklevel=1)
+        warnings.warn("about the corpus", UserWarning, stacklevel=1)
+        return original(args)
+
+    monkeypatch.setattr(cli, "_cmd_terms", with_warnings)
+    argv = ["terms", str(small_corpus)]
+    assert main([*argv, "--out", str(tmp_path / "a")]) == 0
+    first = capsys.readouterr().err
+    assert "warning: cache file x was damaged" in first and "warning: about the corpus" in first
+    assert main([*argv, "--out", str(tmp_path / "b")]) == 0
+    second = capsys.readouterr().err
+    assert "cache file x" not in second
+    damaged = "policystudy terms: warning: cache file x was damaged; removed\n"
+    assert second == first.replace(damaged, "")
+
+
+def test_command_key_covers_what_shapes_the_tables(tmp_path: Path, small_corpus: Path) -> None:
+    args = {"source": str(small_corpus), "k": 2, "out": "a", "n_jobs": 1, "no_cache": False}
+    key = stage_cache.command_key("topics", args)
+    assert key is not None and key.startswith("tables-topics-")
+    # Where the tables go and how many processes compute them are not keyed.
+    assert stage_cache.command_key("topics", {**args, "out": "b", "n_jobs": 2}) == key
+    assert stage_cache.command_key("compare", args) != key
+    assert stage_cache.command_key("topics", {**args, "k": 4}) != key
+    # A folder other than the source cannot be keyed by its name: no caching.
+    assert stage_cache.command_key("topics", {**args, "lexicon": [str(tmp_path)]}) is None
+    # An unreadable source: no key (the command reports the problem itself).
+    assert stage_cache.command_key("topics", {**args, "source": str(tmp_path / "nope")}) is None
+    # A file the loader does not read: its name is keyed (the listing decides what
+    # is read and what is reported as not read), its bytes are not.
+    (small_corpus / "notes.md").write_text("x", encoding="utf-8")
+    assert stage_cache.command_key("topics", args) != key
+    listed = stage_cache.command_key("topics", args)
+    (small_corpus / "notes.md").write_text("y", encoding="utf-8")
+    assert stage_cache.command_key("topics", args) == listed
