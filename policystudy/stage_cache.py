@@ -46,6 +46,7 @@ import functools
 import hashlib
 import json
 import logging
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -55,7 +56,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from policystudy.cache import ModelCache, cache_dir
+from policystudy._io import private_dir
+from policystudy.cache import ModelCache, _secret, cache_dir
 
 __all__ = [
     "DEFAULT_STAGE_MAX_BYTES",
@@ -68,6 +70,7 @@ __all__ = [
     "get_tables",
     "load_units",
     "put_tables",
+    "wait_for_writes",
 ]
 
 #: Folder of the stage cache inside :func:`policystudy.cache.cache_dir`.
@@ -108,6 +111,14 @@ class StageCache(ModelCache):
             Path(directory) if directory is not None else cache_dir() / STAGE_SUBDIR,
             max_bytes=max_bytes,
         )
+
+    def info(self) -> dict:
+        wait_for_writes()
+        return super().info()
+
+    def clear(self) -> int:
+        wait_for_writes()
+        return super().clear()
 
 
 def _store(cache: CacheArg) -> StageCache | None:
@@ -238,6 +249,31 @@ def _pack_strings(values: list[str | None]) -> tuple[np.ndarray, np.ndarray, np.
     return blob, offsets, mask
 
 
+def _pack_arrow_strings(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_pack_strings` of a pyarrow-backed string array, from its own buffers.
+
+    The same three arrays without a Python loop over the strings (the column's
+    UTF-8 bytes and offsets are read as they are); None when the column is not
+    backed by Arrow.
+    """
+    if not hasattr(values, "__arrow_array__"):
+        return None
+    import pyarrow as pa
+
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    array = array.cast(pa.large_string())
+    n = len(array)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
+    start, end = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    blob = (
+        np.frombuffer(array.buffers()[2], dtype=np.uint8)[start:end] if n else np.zeros(0, np.uint8)
+    )
+    mask = array.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    return blob, offsets - start, mask
+
+
 def _unpack_strings(blob: np.ndarray, offsets: np.ndarray, mask: np.ndarray) -> list[str | None]:
     data = blob.tobytes()
     bounds = offsets.tolist()
@@ -300,9 +336,14 @@ def _encode_frame(prefix: str, frame: pd.DataFrame, arrays: dict[str, np.ndarray
         dtype = series.dtype
         base = f"{prefix}.{i}"
         if isinstance(dtype, pd.StringDtype):
-            values = series.to_numpy(dtype=object, na_value=None).tolist()
             na = "nan" if dtype.na_value is not pd.NA else "NA"
             column = {"kind": "string", "storage": dtype.storage, "na": na}
+            packed = _pack_arrow_strings(series.array) if dtype.storage == "pyarrow" else None
+            if packed is not None:
+                arrays[f"{base}.blob"], arrays[f"{base}.offsets"], arrays[f"{base}.mask"] = packed
+                columns.append({"name": name, **column})
+                continue
+            values = series.to_numpy(dtype=object, na_value=None).tolist()
         elif isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
             arrays[f"{base}.values"] = series.to_numpy()
             columns.append({"name": name, "kind": "numpy", "dtype": dtype.str})
@@ -557,6 +598,7 @@ def _warning_list(meta: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _get(store: ModelCache, key: str, decode):
+    _wait_for(store, key)
     try:
         return store.get(key, lambda meta, arrays: _checked(decode, meta, arrays))
     except OSError as exc:  # an unreadable cache is skipped, as the model cache does
@@ -574,16 +616,76 @@ def _checked(decode, meta, arrays):
 
 
 def _put(store: ModelCache, key: str, encode: Callable[[dict], dict]) -> None:
+    """Encode an entry now and write it in a background thread (see :func:`wait_for_writes`).
+
+    Writing tens of MB (archive, HMAC, file) releases the GIL, so it overlaps the next
+    stage (the NMF fit above all). The arrays are copied first: the caller may change
+    its tables once the stage has returned. The key file is read here, so a warning
+    about it reaches the caller's thread.
+    """
     arrays: dict[str, np.ndarray] = {}
     try:
         meta = encode(arrays)
+        # Read-only arrays (packed strings, copy-on-write views) cannot change.
+        arrays = {
+            name: a.copy() if a.flags.writeable else a for name, a in map(_as_array, arrays.items())
+        }
+        if any(a.dtype.hasobject for a in arrays.values()):
+            raise _Unsupported("an array of dtype object")
     except _Unsupported as exc:
         _log.debug("stage cache: not stored: %s", exc)
         return
     try:
-        store.put(key, arrays, meta)
+        private_dir(store.directory)
+        _secret(store.directory)
     except OSError as exc:
         _log.debug("stage cache not writable: %s", exc)
+        return
+    _wait_for(store, key)  # an earlier write of this entry ends first
+    thread = threading.Thread(
+        target=_write, args=(store, key, arrays, meta), name="policystudy-stage-cache"
+    )
+    _WRITING[_entry_path(store, key)] = thread
+    thread.start()
+
+
+def _as_array(item: tuple[str, Any]) -> tuple[str, np.ndarray]:
+    return item[0], np.asarray(item[1])
+
+
+#: Stage entries being written by a background thread of this process: file -> thread.
+#: Non-daemon threads: the interpreter waits for them before it exits.
+_WRITING: dict[Path, threading.Thread] = {}
+
+
+def _entry_path(store: ModelCache, key: str) -> Path:
+    return store._file(key).resolve()
+
+
+def _write(store: ModelCache, key: str, arrays: dict, meta: dict) -> None:
+    try:
+        store.put(key, arrays, meta)
+    except Exception as exc:  # a cache that cannot be written is skipped, never fatal
+        _log.debug("stage cache not writable: %s", exc)
+
+
+def _wait_for(store: ModelCache, key: str) -> None:
+    thread = _WRITING.pop(_entry_path(store, key), None)
+    if thread is not None:
+        thread.join()
+
+
+def wait_for_writes() -> None:
+    """Wait until every stage entry this process is writing is on disk.
+
+    Entries are written in the background; a read of an entry waits for its own
+    write, :meth:`StageCache.info` and :meth:`StageCache.clear` for all of them, and
+    :func:`policystudy.tokenize` calls this before it starts worker processes (a
+    process forked while another thread writes could inherit its locks).
+    """
+    while _WRITING:
+        _, thread = _WRITING.popitem()
+        thread.join()
 
 
 # --- features ---------------------------------------------------------------------------

@@ -648,6 +648,9 @@ def _run(tokenizer: Tokenizer, texts: list[str], n_jobs: int, show: bool) -> lis
     else:
         from concurrent.futures import ProcessPoolExecutor
 
+        from policystudy.stage_cache import wait_for_writes
+
+        wait_for_writes()  # workers are forked: no other thread may be running
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
             for part in pool.map(_tokenize_chunk, [tokenizer] * len(chunks), chunks):
                 results.extend(part)

@@ -214,6 +214,7 @@ def test_any_parameter_change_is_a_miss(tmp_path: Path, monkeypatch) -> None:
 
 
 def _entries(store: Path) -> list[Path]:
+    stage_cache.wait_for_writes()  # entries are written in the background
     return sorted(store.glob("*.stage"))
 
 
@@ -452,3 +453,31 @@ def test_command_key_covers_what_shapes_the_tables(tmp_path: Path, small_corpus:
     listed = stage_cache.command_key("topics", args)
     (small_corpus / "notes.md").write_text("y", encoding="utf-8")
     assert stage_cache.command_key("topics", args) == listed
+
+
+# --- background writes ------------------------------------------------------------------
+
+
+def test_an_entry_holds_the_tables_as_returned_even_if_changed_after(tmp_path: Path) -> None:
+    store = tmp_path / "stages"
+    first = load_units(cache=store)
+    expected_docs, expected_units = first.docs.copy(), first.units.copy()
+    # Changed at once, while the entry may still be being written.
+    first.docs["text"] = "改"
+    first.units.loc[:, "text"] = "改"
+    first.units["n_chars"] = -1
+    again = load_units(cache=store)
+    assert again.hit
+    _assert_same_frame(again.docs, expected_docs)
+    _assert_same_frame(again.units, expected_units)
+
+
+def test_writes_end_before_worker_processes_start(tmp_path: Path, monkeypatch) -> None:
+    from policystudy import tokens as tokens_module
+
+    monkeypatch.setattr(tokens_module, "PARALLEL_MIN_CHARS", 0)
+    stages = load_units(cache=tmp_path / "stages")
+    assert not stages.hit and stage_cache._WRITING  # the entry is being written
+    tokenize(stages.units.head(40), n_jobs=2, cache=False)
+    assert not stage_cache._WRITING
+    assert len(_entries(tmp_path / "stages")) == 1
