@@ -3,16 +3,16 @@
 One place for the checks the public functions repeat: a table has the columns a
 function reads, a count is a positive integer (``True`` is not one), a coverage
 level lies strictly between 0 and 1, a random state is an int, a NumPy
-Generator or None. Each check raises the exception the stages raised before
-they shared it (:class:`MissingColumnError` is both the ``KeyError`` some stages
-raised and the ``ValueError`` others did), so callers' ``except`` clauses keep
-working.
+Generator or None, an option is one of its allowed values. Each check raises
+the exception the stages raised before they shared it
+(:class:`MissingColumnError` is both the ``KeyError`` some stages raised and
+the ``ValueError`` others did), so callers' ``except`` clauses keep working.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import pandas as pd
 
 __all__ = [
     "MissingColumnError",
+    "check_choice",
     "check_level",
     "check_positive_int",
     "check_random_state",
@@ -80,6 +81,17 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     if not _is_int(value) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, else raise ValueError.
+
+    The message names every allowed value, in the order given.
+    """
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+    return value
 
 
 def check_level(level: Any) -> float:

@@ -24,6 +24,9 @@ Choices the commands make when not told, each reported in one line on stderr
   2..n-1 groups, else ``doc_id``);
 - ``--k``: :func:`policystudy.topics.default_k` (``sqrt(n_units / 2)`` rounded
   down to an even number);
+- ``--dtype``: the NMF precision, :func:`policystudy.topics.resolve_dtype`
+  (float32 from :data:`policystudy.topics.FLOAT32_MIN_UNITS` units, reported
+  only then; float64 below);
 - the columns ``compare`` crosses in ``confounds.csv``:
   :func:`policystudy.compare.confound_columns` (the skipped ones and why);
 - document-frequency bounds lowered for a tiny corpus
@@ -275,6 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="seeded NMF: 'default' (the agenda dictionary's categories) or a dictionary file",
     )
     p.add_argument("--method", choices=("nmf", "lda"), default="nmf")
+    p.add_argument(
+        "--dtype",
+        choices=("auto", "float64", "float32"),
+        default="auto",
+        help="precision of the NMF fit (default auto: float64 below "
+        "policystudy.topics.FLOAT32_MIN_UNITS units, float32 from it; LDA and "
+        "--seed-words fit in float64)",
+    )
     p.add_argument("--random-state", type=int, default=0)
     p.add_argument(
         "--by", default=None, help="metadata column for prevalence.csv (default: chosen, see above)"
@@ -429,7 +440,7 @@ def _write_files(args: argparse.Namespace, files: dict) -> None:
 
 def _cmd_topics(args: argparse.Namespace) -> int:
     from policystudy.compare import prevalence
-    from policystudy.topics import default_k, fit_topics
+    from policystudy.topics import FLOAT32_MIN_UNITS, default_k, fit_topics
 
     prepared = _prepare(args)
     by = _grouping(args, prepared.documents)
@@ -457,7 +468,15 @@ def _cmd_topics(args: argparse.Namespace) -> int:
         random_state=args.random_state,
         cache=not args.no_cache,
         seed_words=args.seed_words,
+        dtype=args.dtype,
     )
+    if args.dtype == "auto" and model.dtype_ == "float32":
+        _note(
+            args,
+            f"NMF fitted in float32 (no --dtype; rule: {features.n_units} units >= "
+            f"policystudy.topics.FLOAT32_MIN_UNITS = {FLOAT32_MIN_UNITS}; --dtype float64 "
+            "for full precision)",
+        )
     unit_topics = model.unit_topics_
     first = ["doc_id", "unit_id", "section", "text", "topic", "weight", "label"]
     unit_topics = unit_topics[first + [c for c in unit_topics.columns if c not in first]]

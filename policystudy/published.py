@@ -55,6 +55,12 @@ class PublishedRun:
         (the bundled manifest's other columns record provenance).
     method : str
         Topic model.
+    dtype : str
+        Precision of the NMF fits (``fit_topics(dtype=...)``): ``"float64"``.
+        ``dtype="auto"`` resolves to it on the bundled corpus (fewer units than
+        :data:`policystudy.topics.FLOAT32_MIN_UNITS`), but :meth:`matches`
+        compares the value given, as for every parameter: pass the resolved
+        precision (``model.dtype_``).
     lexicon, lexicon_version : str
         Policy lexicon given to the tokenizer (a shipped, versioned name), and its version.
     extra_lexicon : tuple of str
@@ -95,6 +101,7 @@ class PublishedRun:
     contrast: tuple[str, str, str] = ("province", "zhejiang", "fujian")
     confounds: tuple[str, ...] = ("city", "doc_type", "province", "year")
     method: str = "nmf"
+    dtype: str = "float64"
     lexicon: str = "default-2026.11.1"
     lexicon_version: str = "2026.11.1"
     extra_lexicon: tuple[str, ...] = ()

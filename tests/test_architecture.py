@@ -354,6 +354,9 @@ def test_published_matches_only_the_published_run(docs, tmp_path: Path) -> None:
     assert not PUBLISHED.matches(docs, k=6)
     assert not PUBLISHED.matches(docs, k=True)  # a bool is not a number of topics
     assert not PUBLISHED.matches(docs, ks=[4, 6, 8])
+    assert PUBLISHED.dtype == "float64" and PUBLISHED.parameters()["dtype"] == "float64"
+    assert PUBLISHED.matches(docs, k=8, dtype="float64")
+    assert not PUBLISHED.matches(docs, k=8, dtype="float32")
     with pytest.raises(TypeError, match="unknown published parameter"):
         PUBLISHED.matches(docs, kk=8)
     edited = docs.copy()

@@ -669,3 +669,61 @@ def test_stale_files_are_counted_never_opened_and_cleared(tmp_path: Path, capsys
     assert "removed 2 stale model files (*.pkl)" in out
     assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == [KEY_FILE, KEY_FILE]
     assert not marker.exists()
+
+
+# --- precision: a float32 fit is its own entry, restored exactly -----------------------
+
+
+def test_float32_and_float64_fits_are_separate_entries(features, fresh, tmp_path: Path) -> None:
+    store = ModelCache(tmp_path)
+    fresh32 = fit_topics(features, K, dtype="float32", cache=False)
+    fit_topics(features, K, dtype="float32", cache=store)
+    assert store.info()["entries"] == 1
+    fit_topics(features, K, dtype="float64", cache=store)
+    assert store.info()["entries"] == 2
+    matrix = sp.csr_matrix(features.tfidf)
+    estimator = _estimator("nmf", K, 0, None, {})
+    key32 = _fit_key(matrix, estimator, "float32")
+    assert key32 != _key(features) == _fit_key(matrix, estimator, "float64")
+    meta, arrays = store.get(key32)
+    assert meta["dtype"] == "float32" and arrays["weights"].dtype == np.float32
+    assert arrays["attr.components_"].dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cached32 = fit_topics(features, K, dtype="float32", cache=store)
+        cached64 = fit_topics(features, K, cache=store)
+    assert store.info()["entries"] == 2
+    assert cached32.dtype_ == "float32" and cached64.dtype_ == "float64"
+    _assert_same(fresh32, cached32)
+    _assert_same_estimator(fresh32.model_, cached32.model_)
+    _assert_same(fresh, cached64)
+    _assert_same_estimator(fresh.model_, cached64.model_)
+    assert not np.array_equal(cached32.doc_topic_, cached64.doc_topic_)
+    with threadpool_limits(limits=1):
+        assert np.array_equal(
+            fresh32.model_.transform(features.tfidf.astype(np.float32)),
+            cached32.model_.transform(features.tfidf.astype(np.float32)),
+        )
+
+
+_WRONG_PRECISION = {
+    # a float64 copy of the float32 entry: another fit than the key says
+    "weights float64": lambda m, a: a.update(weights=a["weights"].astype(np.float64)),
+    "components float64": lambda m, a: a.update(
+        {"attr.components_": a["attr.components_"].astype(np.float64)}
+    ),
+    "entry of a float64 fit": lambda m, a: m.update(dtype="float64"),
+    "entry without a precision": lambda m, a: m.pop("dtype"),
+}
+
+
+@pytest.mark.parametrize("wrong", list(_WRONG_PRECISION))
+def test_float32_entry_of_another_precision_is_a_miss(features, tmp_path: Path, wrong) -> None:
+    store = ModelCache(tmp_path)
+    fresh32 = fit_topics(features, K, dtype="float32", cache=store)
+    key32 = _fit_key(sp.csr_matrix(features.tfidf), _estimator("nmf", K, 0, None, {}), "float32")
+    _rewrite(store, key32, _WRONG_PRECISION[wrong])
+    with pytest.warns(RuntimeWarning, match=r"\.model was damaged \(.+\); removed, refitting"):
+        model = fit_topics(features, K, dtype="float32", cache=store)
+    _assert_same(fresh32, model)
+    assert model.model_.components_.dtype == np.float32

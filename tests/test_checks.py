@@ -118,3 +118,13 @@ def test_doc_term_is_the_one_grouping(features: Features) -> None:
     assert int(summed.sum()) == int(features.counts[kept].sum())
     dense = features.to_frame("counts")[kept].groupby(city[kept].to_numpy()).sum()
     np.testing.assert_array_equal(summed.toarray(), dense.sort_index().to_numpy())
+
+
+def test_choices_name_every_allowed_value() -> None:
+    from policystudy._validation import check_choice
+
+    assert check_choice("b", "opt", ("a", "b")) == "b"
+    for bad in ("c", "A", None, 1):
+        with pytest.raises(ValueError) as info:
+            check_choice(bad, "opt", ("a", "b"))
+        assert str(info.value) == f"opt must be one of 'a', 'b'; got {bad!r}"

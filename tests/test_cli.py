@@ -79,3 +79,34 @@ def test_console_script_installed() -> None:
         [sys.executable, "-m", "policystudy.cli", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout.startswith("policystudy ")
+
+
+def test_topics_passes_dtype_through(tmp_path: Path, capsys, monkeypatch) -> None:
+    import pytest
+
+    from policystudy import topics
+
+    fitted = []
+    real = topics.fit_topics
+
+    def spy(*args, **kwargs):
+        model = real(*args, **kwargs)
+        fitted.append((kwargs.get("dtype"), model.dtype_))
+        return model
+
+    monkeypatch.setattr(topics, "fit_topics", spy)
+    for dtype in ("float32", "float64", None):
+        option = [] if dtype is None else ["--dtype", dtype]
+        args = ["topics", "--k", "4", "--no-cache", *option, "--out", str(tmp_path / str(dtype))]
+        assert main(args) == 0
+    assert fitted == [("float32", "float32"), ("float64", "float64"), ("auto", "float64")]
+    assert "float32" not in capsys.readouterr().err  # auto on the bundled corpus: float64
+    # From the threshold on, auto picks float32 and says so.
+    monkeypatch.setattr(topics._fit, "FLOAT32_MIN_UNITS", 10)
+    assert main(["topics", "--k", "4", "--no-cache", "--out", str(tmp_path / "auto32")]) == 0
+    assert fitted[-1] == ("auto", "float32")
+    assert "NMF fitted in float32 (no --dtype" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["topics", "--dtype", "float16", "--out", str(tmp_path / "bad")])
+    assert info.value.code == 2
+    assert "invalid choice: 'float16'" in capsys.readouterr().err

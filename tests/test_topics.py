@@ -328,3 +328,92 @@ def test_bad_arguments(features: Features) -> None:
         fit_topics(features.tfidf, 4)
     with pytest.raises(ValueError, match="subsample_frac"):
         select_k(features, ks=[4], subsample_frac=1.5)
+
+
+# --------------------------------------------------------------------------- NMF precision
+
+
+def test_bundled_corpus_resolves_to_float64(features: Features, nmf: TopicModel) -> None:
+    # The published outputs depend on it: the bundled corpus is below the threshold.
+    from policystudy.topics import FLOAT32_MIN_UNITS
+
+    assert features.n_units < FLOAT32_MIN_UNITS
+    assert nmf.dtype_ == "float64" and nmf.model_.components_.dtype == np.float64
+    explicit = fit_topics(features, K, dtype="float64", cache=False)
+    _assert_same(nmf, explicit)
+    assert np.array_equal(nmf.model_.components_, explicit.model_.components_)
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"), [(0, "float32"), (-50, "float32"), (1, "float64"), (100, "float64")]
+)
+def test_auto_dtype_follows_the_number_of_units(
+    features: Features, monkeypatch, offset: int, expected: str
+) -> None:
+    # The threshold moved around the bundled corpus's size instead of a big corpus.
+    from policystudy.topics import _fit, resolve_dtype
+
+    monkeypatch.setattr(_fit, "FLOAT32_MIN_UNITS", features.n_units + offset)
+    assert resolve_dtype("auto", features.n_units) == expected
+    assert resolve_dtype("auto", features.n_units, "lda") == "float64"
+    model = fit_topics(features, K, cache=False)
+    assert model.dtype_ == expected
+    assert model.model_.components_.dtype == np.dtype(expected)
+    # What "auto" fitted is exactly the explicit fit in that precision.
+    _assert_same(model, fit_topics(features, K, dtype=expected, cache=False))
+    assert fit_topics(features, K, method="lda", max_iter=5, cache=False).dtype_ == "float64"
+
+
+def test_float32_fit_is_float32_inside_and_float64_outside(
+    features: Features, nmf: TopicModel
+) -> None:
+    single = fit_topics(features, K, dtype="float32", cache=False)
+    assert single.dtype_ == "float32"
+    assert single.model_.components_.dtype == np.float32
+    assert single.model_.reconstruction_err_.dtype == np.float32
+    assert single.components_.dtype == np.float64 and single.doc_topic_.dtype == np.float64
+    share_cols = [f"topic_{t}" for t in range(K)]
+    assert single.unit_topics_[share_cols].dtypes.eq(np.float64).all()
+    assert np.allclose(single.doc_topic_.sum(axis=1)[single.unit_topics_["topic"] >= 0], 1.0)
+    # Another computation (not the float64 numbers relabelled) with the same topics.
+    assert not np.array_equal(single.doc_topic_, nmf.doc_topic_)
+    assert np.abs(single.doc_topic_ - nmf.doc_topic_).max() < 1e-3
+    assert (match_topics(nmf, single)["jaccard"] == 1.0).all()
+    assert np.array_equal(single.unit_topics_["topic"], nmf.unit_topics_["topic"])
+    # Deterministic like float64.
+    _assert_same(single, fit_topics(features, K, dtype="float32", cache=False))
+
+
+def test_select_k_resolves_the_dtype_once(features: Features, monkeypatch) -> None:
+    # Subsamples have fewer units than the threshold here; they still fit in float32.
+    from policystudy.topics import _evaluation, _fit
+
+    monkeypatch.setattr(_fit, "FLOAT32_MIN_UNITS", features.n_units)
+    seen: list[tuple[int, str]] = []
+    real = _evaluation._fit_matrix
+
+    def spy(matrix, *args):
+        estimator, weights = real(matrix, *args)
+        seen.append((matrix.shape[0], estimator.components_.dtype.name))
+        return estimator, weights
+
+    monkeypatch.setattr(_evaluation, "_fit_matrix", spy)
+    select_k(features, ks=[4], n_restarts=1, n_subsamples=1, cache=False)
+    assert [dtype for _, dtype in seen] == ["float32"] * 3
+    assert min(n for n, _ in seen) < features.n_units  # the subsample was fitted
+    seen.clear()
+    select_k(features, ks=[4], n_restarts=1, n_subsamples=0, dtype="float64", cache=False)
+    assert [dtype for _, dtype in seen] == ["float64"] * 2
+
+
+def test_bad_dtype(features: Features) -> None:
+    allowed = "'auto', 'float64', 'float32'"
+    for bad in ("float16", "FLOAT32", "", None, np.float32):
+        with pytest.raises(ValueError, match=allowed):
+            fit_topics(features, 4, dtype=bad, cache=False)
+    with pytest.raises(ValueError, match=allowed):
+        select_k(features, ks=[4], n_restarts=0, n_subsamples=0, dtype="half")
+    with pytest.raises(ValueError, match="float32.*nmf"):
+        fit_topics(features, 4, method="lda", dtype="float32", cache=False)
+    with pytest.raises(ValueError, match="seeded"):
+        fit_topics(features, 4, seed_words="default", dtype="float32")

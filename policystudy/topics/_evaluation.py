@@ -22,11 +22,13 @@ from policystudy.features import Features
 from policystudy.topics._fit import (
     MIN_UNITS_PER_TOPIC,
     CacheArg,
+    Dtype,
     Method,
     _check_k,
     _fit_matrix,
     candidate_ks,
     max_k,
+    resolve_dtype,
 )
 from policystudy.topics._model import TopicModel, _check_features, _check_model, _top_indices
 
@@ -248,6 +250,7 @@ def select_k(
     restart_init: str = "random",
     max_iter: int | None = None,
     cache: CacheArg = True,
+    dtype: Dtype = "auto",
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Compare numbers of topics by coherence and stability.
@@ -300,6 +303,10 @@ def select_k(
     cache : bool, path or ModelCache, default True
         Model cache for every fit (see :func:`fit_topics`); rerunning the
         same selection reads the fits back instead of recomputing them.
+    dtype : {"auto", "float64", "float32"}, default "auto"
+        Precision of every NMF fit (see :func:`fit_topics`). ``"auto"`` is
+        resolved once, from the number of units of ``features``, so the
+        subsample fits run in the same precision as the reference.
     **kwargs
         Further estimator parameters, passed to every fit.
 
@@ -339,6 +346,7 @@ def select_k(
     for k in ks:
         _check_k(k, matrix)
     n_units = matrix.shape[0]
+    dtype = resolve_dtype(dtype, n_units, method)
     n_sub = max(int(round(subsample_frac * n_units)), 2)
 
     rng = np.random.default_rng(random_state)
@@ -352,20 +360,24 @@ def select_k(
     binary = _binary(features)
     rows = []
     for k in ks:
-        reference, _ = _fit_matrix(matrix, method, k, random_state, max_iter, kwargs, cache)
+        reference, _ = _fit_matrix(matrix, method, k, random_state, max_iter, kwargs, cache, dtype)
         ref_top = _top_indices(reference.components_, n_top_terms)
         coherence = float(np.mean([_npmi_pairs(binary, row).mean() for row in ref_top]))
         ref_sets = [set(row.tolist()) for row in ref_top]
 
         restart_scores = []
         for seed in restart_seeds:
-            est, _ = _fit_matrix(matrix, method, k, int(seed), max_iter, restart_kwargs, cache)
+            est, _ = _fit_matrix(
+                matrix, method, k, int(seed), max_iter, restart_kwargs, cache, dtype
+            )
             restart_scores.append(
                 _matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean()
             )
         sub_scores = []
         for seed, subset in zip(sub_seeds, subsets, strict=True):
-            est, _ = _fit_matrix(matrix[subset], method, k, int(seed), max_iter, kwargs, cache)
+            est, _ = _fit_matrix(
+                matrix[subset], method, k, int(seed), max_iter, kwargs, cache, dtype
+            )
             sub_scores.append(_matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean())
 
         restart_mean, restart_sd = _mean_sd(restart_scores)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,10 @@ class TopicModel:
         with "/"; replace them with :meth:`with_labels`.
     n_top_terms : int
         Number of terms per topic kept in ``topic_terms_``.
+    dtype_ : {"float64", "float32"}
+        Precision the model was fitted in (``fit_topics(dtype=...)``, resolved).
+        ``components_`` and ``doc_topic_`` are float64 either way; after a
+        float32 fit, ``model_`` holds float32 arrays.
     """
 
     method: str
@@ -78,6 +82,8 @@ class TopicModel:
     unit_topics_: pd.DataFrame
     labels_: pd.Series
     n_top_terms: int
+    # Keyword-only, so that subclasses may add fields without defaults.
+    dtype_: str = field(default="float64", kw_only=True)
 
     def __repr__(self) -> str:
         return (
@@ -224,8 +230,12 @@ def _assemble(
     method: str,
     random_state: int,
     n_top_terms: int,
+    dtype: str = "float64",
 ) -> TopicModel:
-    """The :class:`TopicModel` of a fitted estimator on ``matrix`` (rows: ``features.units``)."""
+    """The :class:`TopicModel` of a fitted estimator on ``matrix`` (rows: ``features.units``).
+
+    ``dtype`` is the precision of the fit; components and weights become float64.
+    """
     return _assemble_parts(
         features.units,
         np.asarray(features.vocabulary),
@@ -237,6 +247,7 @@ def _assemble(
         n_top_terms=n_top_terms,
         params=estimator.get_params(),
         estimator=estimator,
+        dtype=dtype,
     )
 
 
@@ -252,6 +263,7 @@ def _assemble_parts(
     n_top_terms: int,
     params: dict[str, Any],
     estimator: Any,
+    dtype: str = "float64",
 ) -> TopicModel:
     k = components.shape[0]
     shares = _shares(weights, has_terms)
@@ -282,4 +294,5 @@ def _assemble_parts(
         unit_topics_=unit_topics,
         labels_=labels,
         n_top_terms=n_top_terms,
+        dtype_=dtype,
     )
