@@ -48,7 +48,7 @@ import struct
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 
@@ -458,13 +458,55 @@ _FORMAT = 2
 _KEY_PATTERN = re.compile(r"[0-9A-Za-z_-]{1,128}")
 
 
-def _encode(
-    secret: bytes, key: str, meta: Mapping[str, Any], arrays: Mapping[str, Any]
-) -> tuple[bytes, ...] | tuple[bytes, bytes, memoryview]:
-    """The pieces of an entry file, in order: header, checksum, payload."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # no object arrays reach here (checked by put): no pickle
-    payload = buffer.getbuffer()  # a view: no copy of a large payload
+class _Stream:
+    """A write-only stream that cannot seek, for :func:`numpy.savez`.
+
+    On a stream it cannot seek, :mod:`zipfile` writes each member once, in order
+    (sizes and CRC after the data), so the archive's bytes can be counted or
+    handed on as they are made, never held whole in memory. ``np.load`` reads
+    such an archive like any other.
+    """
+
+    def __init__(self, consume: Callable[[memoryview], object] | None = None) -> None:
+        self._consume = consume
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self.size += view.nbytes
+        if self._consume is not None:
+            self._consume(view)
+        return view.nbytes
+
+    def read(self, *args: Any) -> bytes:  # numpy takes an object with read() for a file
+        raise OSError("write-only")
+
+    def seekable(self) -> bool:
+        return False
+
+    def tell(self) -> int:
+        raise OSError("not seekable")
+
+    def seek(self, *args: Any) -> int:
+        raise OSError("not seekable")
+
+    def flush(self) -> None:
+        pass
+
+
+def _write_entry(
+    fh: IO[bytes], secret: bytes, key: str, meta: Mapping[str, Any], arrays: Mapping[str, Any]
+) -> None:
+    """Write an entry file to ``fh``: header, checksum, payload (see the layout above).
+
+    The archive is made twice, streamed both times: once to count its bytes (the
+    header states them), once into the file and the checksum. The checksum's
+    place is filled last, so no copy of the payload is ever held in memory (a
+    stage entry is hundreds of MB). No object arrays reach here (checked by
+    :meth:`ModelCache.put`): no pickle.
+    """
+    counter = _Stream()
+    np.savez(counter, **arrays)
     header = json.dumps(
         {
             "format": _FORMAT,
@@ -473,13 +515,28 @@ def _encode(
             "arrays": {
                 name: {"dtype": a.dtype.str, "shape": list(a.shape)} for name, a in arrays.items()
             },
-            "payload_bytes": len(payload),
+            "payload_bytes": counter.size,
         },
         sort_keys=True,
         ensure_ascii=True,
     ).encode("ascii")
     head = _PREFIX.pack(_MAGIC, len(header)) + header
-    return head, _entry_mac(secret, head, payload), payload
+    mac = hmac.new(secret, _MODEL_DOMAIN, hashlib.sha256)
+    mac.update(head)
+    fh.write(head)
+    mac_at = fh.tell()
+    fh.write(bytes(_MAC_BYTES))
+
+    def consume(view: memoryview) -> None:
+        fh.write(view)
+        mac.update(view)
+
+    payload = _Stream(consume)
+    np.savez(payload, **arrays)
+    if payload.size != counter.size:  # the atomic writer then discards the file
+        raise OSError(f"cache entry {key}: archive of {payload.size} bytes, {counter.size} stated")
+    fh.seek(mac_at)
+    fh.write(mac.digest())
 
 
 def _entry_mac(secret: bytes, head: bytes | memoryview, payload: bytes | memoryview) -> bytes:
@@ -651,8 +708,10 @@ class ModelCache:
             if a.dtype.hasobject:
                 raise TypeError(f"array {name!r} has dtype object, which cannot be stored")
         private_dir(self.directory)
-        pieces = _encode(_secret(self.directory), key, dict(meta), arrays)
-        atomic_write_with(path, lambda fh: [fh.write(piece) for piece in pieces], mode=PRIVATE_MODE)
+        secret = _secret(self.directory)
+        atomic_write_with(
+            path, lambda fh: _write_entry(fh, secret, key, dict(meta), arrays), mode=PRIVATE_MODE
+        )
         _WARNED.discard(str(path))  # a new file: its own damage is reported again
         self._evict()
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from policystudy import clean as _clean
+from policystudy._memory import release_free_memory
 from policystudy.markers import CN_DIGITS, HAN_RE
 from policystudy.schema import (
     DOC_COLUMNS,
@@ -914,6 +915,7 @@ def load_corpus(
     # Plain tuples, not a DataFrame: pandas compares attrs when it concatenates or merges.
     docs.attrs["removed"] = tuple(tuple(r[c] for c in REMOVED_COLUMNS) for r in removed)
     docs.attrs["source"] = str(path)
+    release_free_memory()  # the cleaning's intermediate strings
     return docs
 
 

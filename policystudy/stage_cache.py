@@ -271,7 +271,12 @@ def _pack_arrow_strings(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray
         np.frombuffer(array.buffers()[2], dtype=np.uint8)[start:end] if n else np.zeros(0, np.uint8)
     )
     mask = array.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
-    return blob, offsets - start, mask
+    offsets = offsets - start
+    # Views of Arrow's buffers, which nothing changes in place: read-only, so the
+    # background writer need not copy them.
+    for part in (blob, offsets, mask):
+        part.flags.writeable = False
+    return blob, offsets, mask
 
 
 def _unpack_strings(blob: np.ndarray, offsets: np.ndarray, mask: np.ndarray) -> list[str | None]:

@@ -51,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from policystudy._io import atomic_write, refuse_corpus_dir
+from policystudy._memory import release_free_memory
 from policystudy._validation import MissingColumnError
 from policystudy.cache import CacheWarning, TokenCache
 from policystudy.markers import CN_DIGITS
@@ -609,6 +610,7 @@ def tokenize(
         "tokenizer": dict(tokenizer.settings),
         "cache_hits": len(unique) - len(todo),
     }
+    release_free_memory()  # the segmenter's pieces and the workers' results
     return out
 
 

@@ -62,6 +62,7 @@ import re
 
 import pandas as pd
 
+from policystudy._memory import release_free_memory
 from policystudy._validation import MissingColumnError
 from policystudy.markers import (
     HEADING_MAX,
@@ -408,9 +409,12 @@ def split_units(docs: pd.DataFrame) -> pd.DataFrame:
     units = units.merge(
         docs[["doc_id", *meta_cols]], on="doc_id", how="left", validate="many_to_one"
     )
-    return units.astype(
+    units = units.astype(
         {"position": "int64", "heading_level": "int64", "n_chars": "int64", "is_heading": "bool"}
     )
+    del records
+    release_free_memory()  # the row dicts and line strings
+    return units
 
 
 def corpus_summary(

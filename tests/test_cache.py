@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import multiprocessing as mp
 import os
 import pickle
@@ -727,3 +728,34 @@ def test_float32_entry_of_another_precision_is_a_miss(features, tmp_path: Path, 
         model = fit_topics(features, K, dtype="float32", cache=store)
     _assert_same(fresh32, model)
     assert model.model_.components_.dtype == np.float32
+
+
+def test_entries_are_streamed_and_read_back_exactly(tmp_path: Path, monkeypatch) -> None:
+    import io
+
+    from policystudy import cache as cache_module
+
+    # The writer never builds the archive in memory.
+    monkeypatch.setattr(io, "BytesIO", None)
+    rng = np.random.default_rng(0)
+    arrays = {
+        "big": rng.random(3_000_000),  # 24 MB: several of numpy's write chunks
+        "strided": np.arange(40, dtype=np.int32).reshape(8, 5)[:, ::2],
+        "fortran": np.asfortranarray(rng.random((7, 3))),
+        "empty": np.zeros((0, 4), dtype=np.float32),
+        "text": np.array(["一", "二三"]),
+        "flags": np.array([True, False]),
+    }
+    store = ModelCache(tmp_path)
+    store.put("k1", arrays, {"x": 1})
+    monkeypatch.undo()
+    meta, back = store.get("k1", lambda meta, arrays: (meta, arrays))
+    assert meta == {"x": 1} and set(back) == set(arrays)
+    for name, array in arrays.items():
+        assert back[name].dtype == array.dtype and np.array_equal(back[name], array), name
+    # The header states the payload's length, and the checksum covers it.
+    data = store._file("k1").read_bytes()
+    _, n_header = cache_module._PREFIX.unpack_from(data)
+    header = data[cache_module._PREFIX.size : cache_module._PREFIX.size + n_header]
+    stated = json.loads(header)["payload_bytes"]
+    assert len(data) == cache_module._PREFIX.size + n_header + cache_module._MAC_BYTES + stated
