@@ -144,7 +144,10 @@ def _keys_of(table: pd.DataFrame) -> np.ndarray:
 
 
 def _allocate(sizes: np.ndarray, n: int) -> np.ndarray:
-    """Proportional allocation by largest remainder, at least one unit per stratum."""
+    """Proportional allocation by largest remainder, at least one unit per stratum.
+
+    ``n`` is at least the number of strata (the caller draws strata otherwise).
+    """
     if n >= sizes.sum():
         return sizes.copy()
     quota = n * sizes / sizes.sum()
@@ -180,8 +183,9 @@ def validation_sample(
         Units to draw (all units when ``n`` is at least their number).
     stratify : str or None, default "doc_id"
         Column whose groups are sampled in proportion to their size (largest
-        remainder), each group with at least one unit; None: a simple random
-        sample.
+        remainder), each group with at least one unit; with more groups than
+        ``n``, ``n`` groups drawn with probability proportional to their size,
+        one unit from each. None: a simple random sample.
     random_state : int, default 0
         Seed; the same seed and units give the same sample.
     include_headings : bool, default False
@@ -214,7 +218,14 @@ def validation_sample(
             raise MissingColumnError(f"stratify column {stratify!r} not in the units table")
         groups = table[stratify].astype(str).to_numpy()[pool]
         names, inverse = np.unique(groups, return_inverse=True)
-        alloc = _allocate(np.bincount(inverse), int(n))
+        sizes = np.bincount(inverse)
+        if n < len(names):
+            # Not room for one unit per group: n groups, drawn in proportion to
+            # their size, one unit from each.
+            alloc = np.zeros(len(names), dtype=int)
+            alloc[rng.choice(len(names), size=int(n), replace=False, p=sizes / sizes.sum())] = 1
+        else:
+            alloc = _allocate(sizes, int(n))
         chosen = np.concatenate(
             [
                 rng.choice(pool[inverse == g], size=int(alloc[g]), replace=False)

@@ -236,3 +236,28 @@ def test_compare_methods_table(tokens: pd.DataFrame) -> None:
     # Every content method beats knowing only the document.
     for method in ("nmf", "seeded_nmf", "dictionary"):
         assert by.loc[method, "ami"] > by.loc["doc_only", "ami"] + 0.2
+
+
+def test_validation_sample_with_more_documents_than_units_to_draw() -> None:
+    # 150 documents of 2 or 6 units, a sheet of 40: no room for one unit per document.
+    rows = [
+        {"doc_id": f"d{d:03d}", "text": f"第{d}号文件第{i}段。", "is_heading": False}
+        for d in range(150)
+        for i in range(6 if d < 30 else 2)
+    ]
+    units = pd.DataFrame(rows)
+    sheet = v.validation_sample(units, 40, random_state=0)
+    assert len(sheet) == 40
+    assert sheet["doc_id"].is_unique  # one unit from each drawn document
+    assert sheet.equals(v.validation_sample(units, 40, random_state=0))
+    # Larger documents are drawn more often: over many seeds the 30 six-unit
+    # documents (20% of the documents, 43% of the units) take well over 20%.
+    share = np.mean(
+        [
+            v.validation_sample(units, 40, random_state=seed)["doc_id"].lt("d030").mean()
+            for seed in range(40)
+        ]
+    )
+    assert 0.33 < share < 0.5
+    # With room for every document, each still gets at least one unit.
+    assert v.validation_sample(units, 200, random_state=0)["doc_id"].nunique() == 150
