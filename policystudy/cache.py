@@ -626,6 +626,17 @@ class ModelCache:
         self.directory = Path(directory) if directory is not None else cache_dir() / MODEL_SUBDIR
         self.max_bytes = int(max_bytes)
 
+    @classmethod
+    def _from_arg(cls, cache: Any) -> ModelCache | None:
+        """The store a ``cache=`` argument names: None for False or None, a
+        given store as it is, else this class in the default folder (True) or
+        in the folder given."""
+        if cache is False or cache is None:
+            return None
+        if isinstance(cache, ModelCache):
+            return cache
+        return cls(None if cache is True else cache)
+
     def _file(self, key: str) -> Path:
         if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
             raise ValueError(f"cache key must be 1-128 letters, digits, '-' or '_', got {key!r}")

@@ -121,14 +121,6 @@ class StageCache(ModelCache):
         return super().clear()
 
 
-def _store(cache: CacheArg) -> StageCache | None:
-    if cache is False or cache is None:
-        return None
-    if isinstance(cache, ModelCache):
-        return cache
-    return StageCache(None if cache is True else cache)
-
-
 class _Unsupported(Exception):
     """A value this cache cannot store exactly: the stage runs uncached."""
 
@@ -537,7 +529,7 @@ def load_units(
         docs = load_corpus(source, **kwargs)
         return docs, split_units(docs)
 
-    store = _store(cache)
+    store = StageCache._from_arg(cache)
     key = None
     if store is not None:
         try:
@@ -761,7 +753,7 @@ def build_features_cached(
         tokens = tokenize(units, tokenizer, n_jobs=n_jobs, cache=token_cache)
         return _recorded(lambda: build_features(tokens, **params))
 
-    store = _store(cache)
+    store = StageCache._from_arg(cache)
     key = None
     if store is not None and all(
         v is None or type(v) in (str, int, float, bool) for v in params.values()
@@ -996,7 +988,7 @@ def get_tables(key: str, cache: CacheArg = True) -> tuple[dict[str, bytes], list
         ``{file name: bytes}`` in the order the command wrote them, and the lines
         it printed on stderr (its notes and the corpus's warnings), in order.
     """
-    store = _store(cache)
+    store = StageCache._from_arg(cache)
     if store is None:
         return None
     return _get(store, key, _decode_tables)
@@ -1006,7 +998,7 @@ def put_tables(
     key: str, tables: Mapping[str, bytes], messages: list[str], cache: CacheArg = True
 ) -> None:
     """Store the files and stderr lines of a successful command run under ``key``."""
-    store = _store(cache)
+    store = StageCache._from_arg(cache)
     if store is None:
         return
 

@@ -291,14 +291,6 @@ def _fit_key(
     return digest.hexdigest()
 
 
-def _model_cache(cache: CacheArg) -> ModelCache | None:
-    if cache is False or cache is None:
-        return None
-    if isinstance(cache, ModelCache):
-        return cache
-    return ModelCache(None if cache is True else cache)
-
-
 # Names of fitted attributes that may be stored and set back: plain identifiers,
 # public (``components_``) or private (``_beta_loss``), never dunders.
 _ATTR_NAME = re.compile(r"_?[a-z][a-z0-9_]*")
@@ -466,7 +458,7 @@ def _fit_matrix(
         raise ValueError(f"dtype='float32' is for method='nmf'; {method} fits in float64")
     estimator = _estimator(method, k, random_state, max_iter, kwargs)
     matrix = sp.csr_matrix(matrix)
-    store = _model_cache(cache)
+    store = ModelCache._from_arg(cache)
     key = _fit_key(matrix, estimator, dtype) if store is not None else None
     if dtype == "float32":
         matrix = matrix.astype(np.float32)
