@@ -319,11 +319,12 @@ def _median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
-def bench_study(src: Path | None, workdir: Path, log, label: str) -> list[dict]:
+def bench_study(src: Path | None, workdir: Path, log, label: str, n_jobs: int = 1) -> list[dict]:
     """Wall time and peak memory of ``policystudy study`` (every notebook, HTML) once.
 
     One run, not three: the study of a 10k corpus takes many minutes. The cache
-    folder starts empty.
+    folder starts empty. ``n_jobs`` is the study's ``--n-jobs`` (the most workers
+    of ``--jobs``).
     """
     if src is None:
         from policystudy.load import bundled_data_dir
@@ -337,7 +338,8 @@ def bench_study(src: Path | None, workdir: Path, log, label: str) -> list[dict]:
     env.pop("MPLBACKEND", None)
     cmd = [*policystudy_command(), "study", *([] if src is None else [str(src)])]
     cmd += ["--out", str(workdir / f"study-{label}")]
-    log(f"[{label}] policystudy study")
+    cmd += [] if n_jobs == 1 else ["--n-jobs", str(n_jobs)]
+    log(f"[{label}] policystudy study n_jobs={n_jobs}")
     start = time.perf_counter()
     try:
         run = measure(cmd, env)
@@ -358,7 +360,7 @@ def bench_study(src: Path | None, workdir: Path, log, label: str) -> list[dict]:
             "tool": "policystudy",
             "route": "study",
             "cache": "cold",
-            "n_jobs": 1,
+            "n_jobs": n_jobs,
             "stage": f"study:{label}",
             "seconds": run["wall"],
             "maxrss_mb": run["maxrss_mb"],
@@ -487,7 +489,8 @@ def evaluate(table: list[dict], imports: dict, study: list[dict] | None = None) 
             )
             check("100k_memory", size, n_jobs, row["mem_mb"], "<=", MEMORY_100K_MB, "MB")
     for row in study or ():
-        report(row["stage"].replace(":", "_seconds:", 1), row["size"], 1, row["seconds"], "s")
+        stage = row["stage"].replace(":", "_seconds:", 1)
+        report(stage, row["size"], row["n_jobs"], row["seconds"], "s")
     report("import_seconds", 0, 0, imports["seconds"], "s")
     report("import_heavy_modules", 0, 0, len(imports["heavy"]), "modules")
     return checks
@@ -679,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     api = not args.no_api
     with tempfile.TemporaryDirectory(prefix="policystudy-bench-", dir=args.workdir) as tmp:
         if "bundled" in study_on:
-            studies += bench_study(None, Path(tmp), log, "bundled")
+            studies += bench_study(None, Path(tmp), log, "bundled", max(jobs))
         if args.src:
             rows += bench_size(Path(args.src), Path(tmp), jobs, cli, log, k, repeat, api)
         for n_docs, n_paragraphs in [] if args.src else plan:
@@ -688,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
             synth.make_corpus(src, n_docs, n_paragraphs)
             rows += bench_size(src, Path(tmp), jobs, cli, log, k, repeat, api)
             if size in study_sizes:
-                studies += bench_study(src, Path(tmp), log, f"{size // 1000}k")
+                studies += bench_study(src, Path(tmp), log, f"{size // 1000}k", max(jobs))
             shutil.rmtree(src, ignore_errors=True)
     rows += studies
     log("import policystudy")

@@ -22,6 +22,7 @@ __all__ = [
     "MissingColumnError",
     "check_choice",
     "check_level",
+    "check_n_jobs",
     "check_positive_int",
     "check_random_state",
     "group_rng",
@@ -81,6 +82,16 @@ def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     if not _is_int(value) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
     return int(value)
+
+
+def check_n_jobs(value: Any) -> int | None:
+    """Return a number of processes as joblib reads it: None (one), ``>= 1``, or ``-1`` (all).
+
+    ``0``, other negative numbers, booleans and non-integers are a ValueError.
+    """
+    if value is None or value == -1 and _is_int(value):
+        return None if value is None else -1
+    return check_positive_int(value, "n_jobs (or -1 for every core, None for one)")
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

@@ -76,8 +76,11 @@ class CacheWarning(RuntimeWarning):
 
 #: Default bound on the cache file (bytes).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
-#: Default bound on the folder of cached models (bytes).
-DEFAULT_MODEL_MAX_BYTES = 256 * 1024 * 1024
+#: Default bound on the folder of cached models (bytes). It holds the fits of one
+#: ``policystudy study`` at 10k units (74 fits, 278 MB in float32): with a bound
+#: below what a run writes, a rerun misses every fit, since each refit evicts
+#: the next entry needed.
+DEFAULT_MODEL_MAX_BYTES = 1024 * 1024 * 1024
 #: The token cache file. v2 rows carry a checksum; v1 files are stale.
 _FILE = "tokens-v2.sqlite"
 #: Token cache files of any version (the current one is excluded where listed as stale).

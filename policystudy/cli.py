@@ -334,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default=None, help="grouping column for the notebooks that take one")
     p.add_argument("--only", nargs="*", default=(), help="notebook name prefixes, e.g. 01 04")
     p.add_argument("--no-html", action="store_true", help="skip the HTML renderings")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="processes for tokenizing and select_k in the notebooks that take them "
+        "(-1: every core); the results are the same",
+    )
     _add_lexicon(p)
     p.set_defaults(func=_cmd_study)
 
@@ -559,6 +566,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
         only=args.only,
         html=not args.no_html,
         params=params,
+        n_jobs=args.n_jobs,
     )
     out = Path(args.out).resolve()
     print(f"executed {len(done)} notebook(s); results in {out}")

@@ -41,8 +41,8 @@ __all__ = [
 GENERIC_DIR = "generic"
 
 #: Parameters of a run that are not findings-shaping parameters of the published
-#: run: they only say where the run reads and writes.
-_LOCATION_PARAMETERS = frozenset({"text_column", "id_column", "output_dir", "workdir"})
+#: run: they only say where the run reads and writes, or how many processes it uses.
+_LOCATION_PARAMETERS = frozenset({"text_column", "id_column", "output_dir", "workdir", "n_jobs"})
 
 
 class StudyError(RuntimeError):
@@ -144,6 +144,7 @@ def run_study(
     extras: bool = True,
     params: PipelineParams | None = None,
     generic: bool | None = None,
+    n_jobs: int = 1,
 ) -> list[Path]:
     """Execute the notebooks into ``out`` and write the report index ``<out>/index.html``.
 
@@ -187,6 +188,12 @@ def run_study(
         Which notebooks run (see :func:`notebooks`): ``None`` (default) decides
         by :func:`is_published_run`, the published study for the published run
         and the notebooks for any corpus otherwise.
+    n_jobs : int, default 1
+        Processes for the steps of a notebook that can use several (tokenizing,
+        the fits of :func:`policystudy.select_k`; -1: every core), passed as the
+        parameter ``n_jobs`` to the notebooks that declare it, and only when it
+        is not 1. The results are the same for any value; the executed
+        notebooks show it in their injected parameters.
 
     Returns
     -------
@@ -209,7 +216,10 @@ def run_study(
         ``out`` as one set, only when every notebook has succeeded; files the run
         does not write are never touched.
     """
+    from policystudy._validation import check_n_jobs
+
     _require_study_packages()
+    n_jobs = check_n_jobs(n_jobs) or 1
     if params is not None:
         text_column, id_column, lexicon = params.text_column, params.id_column, params.lexicon
     import papermill
@@ -252,6 +262,8 @@ def run_study(
                 # writes beside itself.
                 "output_dir": stem,
             }
+            if n_jobs != 1 and "n_jobs" in papermill.inspect_notebook(str(path)):
+                injected["n_jobs"] = n_jobs
             staged = outputs.path(path.name)
             try:
                 papermill.execute_notebook(

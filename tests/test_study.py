@@ -210,3 +210,40 @@ def test_reruns_are_byte_identical(full_run, tmp_path: Path) -> None:
     assert sorted(rerun) == sorted(before)
     changed = sorted(n for n in before if rerun[n] != before[n])
     assert changed == [".policystudy-study.json"], changed
+
+
+def test_n_jobs_reaches_only_the_notebooks_that_declare_it(tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    import papermill
+
+    from policystudy.study import run_study
+
+    injected: dict[str, dict] = {}
+
+    def execute(source, target, parameters, **_):  # records the parameters, runs nothing
+        injected[Path(source).name] = parameters
+        shutil.copyfile(source, target)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    corpus = Path(__file__).parent / "fixtures" / "corpora" / "folder_no_manifest"
+    declared = {
+        p.name for p in notebooks(generic=True) if "n_jobs" in papermill.inspect_notebook(str(p))
+    }
+    assert "04-topics.ipynb" in declared
+    for n_jobs in (2, -1, 1):
+        injected.clear()
+        run_study(corpus, tmp_path / f"out{n_jobs}", n_jobs=n_jobs, html=False, extras=False)
+        assert len(injected) == len(notebooks(generic=True))
+        given = {name for name, params in injected.items() if "n_jobs" in params}
+        assert given == (set() if n_jobs == 1 else declared)
+        assert all(injected[name]["n_jobs"] == n_jobs for name in given)
+    with pytest.raises(ValueError, match="n_jobs"):
+        run_study(corpus, tmp_path / "bad", n_jobs=0, html=False, extras=False)
+
+
+def test_study_refuses_zero_processes(tmp_path: Path, capsys) -> None:
+    assert main(["study", "--n-jobs", "0", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "n_jobs" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

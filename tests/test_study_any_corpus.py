@@ -62,6 +62,7 @@ def test_only_the_published_run_runs_the_published_notebooks() -> None:
     assert not is_published_run(by="doc_type")
     assert not is_published_run(lexicon=["terms.csv"])
     assert not is_published_run(parameters={"n_sample": 10})  # unknown: could change findings
+    assert is_published_run(parameters={"n_jobs": 2})  # processes change no finding
     published, generic = notebooks(), notebooks(generic=True)
     assert [p.name[:2] for p in published] == ["01", "02", "03", "04", "05", "06", "07"]
     # 06 is the tutorial built on the bundled documents; 07 runs on any corpus as it is.

@@ -417,3 +417,63 @@ def test_bad_dtype(features: Features) -> None:
         fit_topics(features, 4, method="lda", dtype="float32", cache=False)
     with pytest.raises(ValueError, match="seeded"):
         fit_topics(features, 4, seed_words="default", dtype="float32")
+
+
+@pytest.fixture(scope="module")
+def regional_features() -> Features:
+    """A corpus that is not the bundled one: 22 documents of ``tests/fixtures/corpora``."""
+    from pathlib import Path
+
+    from policystudy.pipeline import prepare
+
+    regional = Path(__file__).parent / "fixtures" / "corpora" / "regional"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # its columns named like the package's
+        return prepare(regional, cache=False).features
+
+
+@pytest.mark.parametrize("corpus", ["features", "regional_features"])
+def test_select_k_in_two_processes_gives_the_same_table(
+    request: pytest.FixtureRequest, corpus: str
+) -> None:
+    feats = request.getfixturevalue(corpus)
+    args = {"ks": [2, 3, 4], "n_restarts": 2, "n_subsamples": 2, "cache": False}
+    one = select_k(feats, n_jobs=1, **args)
+    two = select_k(feats, n_jobs=2, **args)
+    pd.testing.assert_frame_equal(one, two)
+    # Each k has its own fits: a table that paired them wrongly would differ here.
+    assert one["stability_subsamples"].nunique() > 1
+
+
+def test_select_k_replays_the_warnings_of_its_workers(features: Features) -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    args = {"ks": [4], "n_restarts": 1, "n_subsamples": 1, "cache": False, "max_iter": 3}
+    caught = {}
+    for n_jobs in (1, 2):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            select_k(features, n_jobs=n_jobs, **args)
+        caught[n_jobs] = [(w.category, w.filename) for w in seen]
+    assert len(caught[1]) == 3  # one per fit: the reference, a restart, a subsample
+    assert all(category is ConvergenceWarning for category, _ in caught[1])
+    assert caught[2] == caught[1]
+
+
+def test_select_k_workers_share_the_model_cache(features: Features, tmp_path) -> None:
+    from policystudy.cache import ModelCache
+
+    args = {"ks": [3, 4], "n_restarts": 1, "n_subsamples": 1, "n_jobs": 2}
+    first = select_k(features, cache=tmp_path, **args)
+    entries = sorted(p.name for p in tmp_path.glob("*.model"))
+    assert len(entries) == 6  # 2 ks x (reference, restart, subsample), written by the workers
+    again = select_k(features, cache=ModelCache(tmp_path), **args)
+    pd.testing.assert_frame_equal(first, again)
+    assert sorted(p.name for p in tmp_path.glob("*.model")) == entries
+    pd.testing.assert_frame_equal(first, select_k(features, cache=False, **args))
+
+
+@pytest.mark.parametrize("bad", [0, -2, True, 1.5, "2"])
+def test_select_k_bad_n_jobs(features: Features, bad) -> None:
+    with pytest.raises(ValueError, match="n_jobs"):
+        select_k(features, ks=[4], n_restarts=0, n_subsamples=0, n_jobs=bad)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,7 +18,8 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from policystudy._validation import check_positive_int
+from policystudy._validation import check_n_jobs, check_positive_int
+from policystudy.cache import ModelCache
 from policystudy.features import Features
 from policystudy.topics._fit import (
     MIN_UNITS_PER_TOPIC,
@@ -237,6 +239,41 @@ def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return float(arr.mean()), sd
 
 
+def _fit_top(fit: tuple, task: tuple) -> np.ndarray:
+    """The top-term indices of one fit of :func:`select_k` (``task``: k, rows, seed, kwargs)."""
+    matrix, method, max_iter, cache, dtype, n_top_terms = fit
+    k, rows, seed, kwargs = task
+    if rows is not None:
+        matrix = matrix[rows]
+    est, _ = _fit_matrix(matrix, method, k, seed, max_iter, kwargs, cache, dtype)
+    return _top_indices(est.components_, n_top_terms)
+
+
+def _fit_top_in_worker(fit: tuple, task: tuple) -> tuple[np.ndarray, list]:
+    # Warnings of a worker process never reach the caller: record them to replay.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        top = _fit_top(fit, task)
+    return top, [(w.message, w.category, w.filename, w.lineno) for w in caught]
+
+
+def _run_fits(fit: tuple, tasks: list[tuple], n_jobs: int | None) -> list[np.ndarray]:
+    """Run the fits of :func:`select_k` in task order, in one process or several."""
+    from joblib import effective_n_jobs
+
+    n_workers = min(effective_n_jobs(n_jobs), len(tasks))
+    if n_workers <= 1:
+        return [_fit_top(fit, task) for task in tasks]
+    from sklearn.utils.parallel import Parallel, delayed
+
+    done = Parallel(n_jobs=n_workers)(delayed(_fit_top_in_worker)(fit, task) for task in tasks)
+    registry: dict = {}  # one registry: a repeated warning shows as often as in one process
+    for _, caught in done:
+        for message, category, filename, lineno in caught:
+            warnings.warn_explicit(message, category, filename, lineno, registry=registry)
+    return [top for top, _ in done]
+
+
 def select_k(
     features: Features,
     ks: Iterable[int] | None = None,
@@ -251,6 +288,7 @@ def select_k(
     max_iter: int | None = None,
     cache: CacheArg = True,
     dtype: Dtype = "auto",
+    n_jobs: int | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Compare numbers of topics by coherence and stability.
@@ -307,6 +345,11 @@ def select_k(
         Precision of every NMF fit (see :func:`fit_topics`). ``"auto"`` is
         resolved once, from the number of units of ``features``, so the
         subsample fits run in the same precision as the reference.
+    n_jobs : int or None, default None
+        Processes that run the fits (:class:`sklearn.utils.parallel.Parallel`;
+        None means 1, -1 every core). Each fit runs on one thread with its own
+        seed, so the table is identical for any ``n_jobs``; warnings raised in
+        the worker processes are raised again here, in the order of the fits.
     **kwargs
         Further estimator parameters, passed to every fit.
 
@@ -342,6 +385,7 @@ def select_k(
     n_restarts = check_positive_int(n_restarts, "n_restarts", minimum=0)
     n_subsamples = check_positive_int(n_subsamples, "n_subsamples", minimum=0)
     n_top_terms = check_positive_int(n_top_terms, "n_top_terms")
+    n_jobs = check_n_jobs(n_jobs)
     matrix = features.tfidf if method == "nmf" else features.counts
     for k in ks:
         _check_k(k, matrix)
@@ -357,31 +401,27 @@ def select_k(
     if method == "nmf":
         restart_kwargs["init"] = restart_init
 
-    binary = _binary(features)
-    rows = []
+    # Every fit of every k is one task; a task returns only the top-term
+    # indices, so the workers send back kilobytes, not fitted models.
+    tasks = []
     for k in ks:
-        reference, _ = _fit_matrix(matrix, method, k, random_state, max_iter, kwargs, cache, dtype)
-        ref_top = _top_indices(reference.components_, n_top_terms)
+        tasks.append((k, None, random_state, kwargs))
+        tasks += [(k, None, int(seed), restart_kwargs) for seed in restart_seeds]
+        tasks += [(k, sub, int(seed), kwargs) for seed, sub in zip(sub_seeds, subsets, strict=True)]
+    # The store is resolved here, so that every worker uses the caller's folder.
+    fit = (matrix, method, max_iter, ModelCache._from_arg(cache), dtype, n_top_terms)
+    tops = _run_fits(fit, tasks, n_jobs)
+
+    binary = _binary(features)
+    per_k = 1 + n_restarts + n_subsamples
+    rows = []
+    for i, k in enumerate(ks):
+        ref_top, *others = tops[i * per_k : (i + 1) * per_k]
         coherence = float(np.mean([_npmi_pairs(binary, row).mean() for row in ref_top]))
         ref_sets = [set(row.tolist()) for row in ref_top]
-
-        restart_scores = []
-        for seed in restart_seeds:
-            est, _ = _fit_matrix(
-                matrix, method, k, int(seed), max_iter, restart_kwargs, cache, dtype
-            )
-            restart_scores.append(
-                _matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean()
-            )
-        sub_scores = []
-        for seed, subset in zip(sub_seeds, subsets, strict=True):
-            est, _ = _fit_matrix(
-                matrix[subset], method, k, int(seed), max_iter, kwargs, cache, dtype
-            )
-            sub_scores.append(_matched(ref_sets, _top_sets(est.components_, n_top_terms))[2].mean())
-
-        restart_mean, restart_sd = _mean_sd(restart_scores)
-        sub_mean, sub_sd = _mean_sd(sub_scores)
+        scores = [_matched(ref_sets, [set(r.tolist()) for r in top])[2].mean() for top in others]
+        restart_mean, restart_sd = _mean_sd(scores[:n_restarts])
+        sub_mean, sub_sd = _mean_sd(scores[n_restarts:])
         rows.append(
             {
                 "k": k,
@@ -391,7 +431,7 @@ def select_k(
                 "stability_restarts_sd": restart_sd,
                 "stability_subsamples": sub_mean,
                 "stability_subsamples_sd": sub_sd,
-                "n_runs": 1 + n_restarts + n_subsamples,
+                "n_runs": per_k,
             }
         )
     table = pd.DataFrame(rows)
