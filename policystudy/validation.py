@@ -23,6 +23,7 @@ illustrative.
 from __future__ import annotations
 
 import hashlib
+import io
 import unicodedata
 from collections.abc import Sequence
 from importlib import resources
@@ -38,8 +39,9 @@ from sklearn.metrics import (
     normalized_mutual_info_score,
 )
 
-from policystudy._io import OutputSet, atomic_write_with
+from policystudy._io import OutputSet
 from policystudy._validation import MissingColumnError
+from policystudy.exports import _normalise_zip
 from policystudy.schema import UNIT_COLUMNS
 
 __all__ = [
@@ -280,12 +282,12 @@ def write_coding_sheet(
         outputs.write(f"{name}.csv", "\ufeff" + sheet.to_csv(**csv_opts))
         outputs.write(f"{name}_codebook.csv", "\ufeff" + book.to_csv(**csv_opts))
 
-        def _excel(fh: Any) -> None:
-            with pd.ExcelWriter(fh, engine="openpyxl") as writer:
-                sheet.to_excel(writer, sheet_name="coding", index=False)
-                book.to_excel(writer, sheet_name="codebook", index=False)
-
-        atomic_write_with(outputs.path(f"{name}.xlsx"), _excel)
+        excel = io.BytesIO()
+        with pd.ExcelWriter(excel, engine="openpyxl") as writer:
+            sheet.to_excel(writer, sheet_name="coding", index=False)
+            book.to_excel(writer, sheet_name="codebook", index=False)
+        # openpyxl stamps the time of saving: fixed, so that a rerun gives the same bytes.
+        outputs.write(f"{name}.xlsx", _normalise_zip(excel.getvalue()))
     out = Path(out)
     return [out / f"{name}.csv", out / f"{name}_codebook.csv", out / f"{name}.xlsx"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -104,6 +105,18 @@ def test_coding_sheet_is_written_as_csv_and_excel(units: pd.DataFrame, tmp_path)
     assert set(book["codebook"]["theme"]) == set(v.codebook()["theme"])
     back = v.read_coded(tmp_path / "sheet.csv")
     assert list(back["unit_key"]) == list(sheet["unit_key"])
+    assert list(v.read_coded(tmp_path / "sheet.xlsx")["unit_key"]) == list(sheet["unit_key"])
+
+
+def test_coding_sheet_excel_carries_no_time_of_writing(units: pd.DataFrame, tmp_path) -> None:
+    import zipfile
+
+    v.write_coding_sheet(v.validation_sample(units, 5), tmp_path, name="sheet")
+    with zipfile.ZipFile(tmp_path / "sheet.xlsx") as book:
+        assert {info.date_time for info in book.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+        core = book.read("docProps/core.xml").decode()
+    stamps = re.findall(r"<dcterms:(?:created|modified)[^>]*>([^<]*)<", core)
+    assert stamps == ["2000-01-01T00:00:00Z"] * 2
 
 
 def test_every_coded_unit_is_found_in_the_bundled_units(units: pd.DataFrame) -> None:
