@@ -91,7 +91,12 @@ def check_n_jobs(value: Any) -> int | None:
     """
     if value is None or value == -1 and _is_int(value):
         return None if value is None else -1
-    return check_positive_int(value, "n_jobs (or -1 for every core, None for one)")
+    try:
+        return check_positive_int(value, "n_jobs")
+    except ValueError:
+        raise ValueError(
+            f"n_jobs must be an integer >= 1, -1 (every core) or None (one); got {value!r}"
+        ) from None
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

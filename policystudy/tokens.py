@@ -52,7 +52,7 @@ import pandas as pd
 
 from policystudy._io import atomic_write, refuse_corpus_dir
 from policystudy._memory import release_free_memory
-from policystudy._validation import MissingColumnError
+from policystudy._validation import MissingColumnError, check_n_jobs
 from policystudy.cache import CacheWarning, TokenCache
 from policystudy.markers import CN_DIGITS
 from policystudy.published import PUBLISHED
@@ -546,8 +546,9 @@ def tokenize(
         Not modified.
     tokenizer : Tokenizer, optional
         Default ``Tokenizer()``.
-    n_jobs : int
-        Worker processes for texts not in the cache (``-1``: all cores), used when
+    n_jobs : int or None
+        Worker processes for texts not in the cache (``-1``: all cores; None: 1;
+        0 and other negative numbers are a ValueError), used when
         at least :data:`PARALLEL_MIN_CHARS` characters remain to tokenize. Results
         are identical to ``n_jobs=1``; each worker loads the dictionary once.
     column : str
@@ -568,6 +569,7 @@ def tokenize(
     """
     if column not in units.columns:
         raise MissingColumnError(f"tokenize: no column {column!r} in the units table")
+    n_jobs = check_n_jobs(n_jobs) or 1  # checked even when every text is cached
     tokenizer = tokenizer or Tokenizer()
     texts = units[column].fillna("").astype(str).tolist()
     unique = list(dict.fromkeys(texts))
@@ -627,7 +629,7 @@ def _cache_unusable(store: TokenCache, exc: Exception, *, explicit: bool) -> Non
 
 
 def _run(tokenizer: Tokenizer, texts: list[str], n_jobs: int, show: bool) -> list[list[str]]:
-    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else max(1, int(n_jobs))
+    n_jobs = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     if sum(map(len, texts)) < PARALLEL_MIN_CHARS:
         n_jobs = 1  # starting processes costs more than it saves on small inputs
     n_chunks = 1 if n_jobs == 1 else min(len(texts), n_jobs * 8)

@@ -182,3 +182,11 @@ def test_bad_settings() -> None:
         Tokenizer("pkuseg")
     with pytest.raises(FileNotFoundError, match="missing.txt"):
         Tokenizer(lexicon="missing.txt")
+
+
+@pytest.mark.parametrize("bad", [0, -2, True, 1.5])
+def test_tokenize_refuses_an_impossible_number_of_processes(units, bad) -> None:
+    # Checked before the cache is read: a cached corpus does not hide the mistake.
+    with pytest.raises(ValueError, match="n_jobs"):
+        tokenize(units.head(3), n_jobs=bad)
+    assert tokenize(units.head(3), n_jobs=None, cache=False)["n_tokens"].sum() > 0
